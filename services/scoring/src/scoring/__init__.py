@@ -1,0 +1,1 @@
+"""Mocksy scoring service: turns a transcript into explainable feedback; publishes FeedbackReady."""
