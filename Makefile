@@ -1,0 +1,47 @@
+# Mocksy developer commands. `make dev` starts Mocksy; `make test` runs every check and test.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+
+.PHONY: help bootstrap dev stop status lint format typecheck contracts events test test-unit test-integration bench
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+bootstrap:  ## install uv and the Python environment (idempotent)
+	@scripts/bootstrap
+
+dev: bootstrap  ## start the local stack of real servers (and the services that exist)
+	@deploy/local/stack up
+
+stop:  ## stop everything `make dev` started
+	@deploy/local/stack down
+
+status:  ## what runs and where
+	@deploy/local/stack status
+
+lint: bootstrap  ## ruff lint + format check
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+format: bootstrap  ## apply ruff formatting and safe fixes
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+typecheck: bootstrap  ## mypy strict over every package
+	$(UV) run mypy libs/common/src services/*/src
+
+contracts: bootstrap  ## services never import each other
+	$(UV) run lint-imports
+
+events: bootstrap  ## regenerate docs/events from the event models
+	$(UV) run mocksy-events write
+
+test: bootstrap  ## everything CI runs: lint, types, contracts, event docs, unit + integration tests on the real stack
+	@scripts/test
+
+test-unit: bootstrap  ## unit and component tests only (no servers)
+	$(UV) run pytest -m "not integration"
+
+bench: bootstrap  ## run the benchmarks under bench/ (needs `make dev` for the server ones)
+	@for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done

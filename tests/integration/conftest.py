@@ -1,0 +1,41 @@
+"""Fixtures that hand integration tests the real servers (see ``servers.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from tests.integration.servers import (
+    Servers,
+    docker_answers,
+    from_containers,
+    from_environment,
+    unavailable,
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Everything under tests/integration talks to real servers.
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    """The real Kafka, MongoDB-compatible server, Keycloak and LiveKit server."""
+    found = from_environment()
+    if found is not None:
+        yield found
+        return
+    if not docker_answers():
+        unavailable(
+            "the local stack's variables are not set (run `deploy/local/stack up` and "
+            "`source .stack/env`, or `make test`) and no Docker engine answers"
+        )
+    with ExitStack() as stack:
+        yield from_containers(stack)
