@@ -30,6 +30,8 @@ class BaseServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOCKSY_", extra="ignore", frozen=True)
 
     service_name: str = "mocksy"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
     environment: Environment = Field(default="development", validation_alias=_shared("ENVIRONMENT"))
     log_level: str = Field(default="INFO", validation_alias=_shared("LOG_LEVEL"))
     log_json: bool = Field(default=True, validation_alias=_shared("LOG_JSON"))

@@ -1,1 +1,1 @@
-"""Mocksy auth service: sign-up, sign-in, refresh, sign-out and me: a thin, rate-limited facade over Keycloak."""
+"""Mocksy accounts: a thin, rate-limited facade over Keycloak."""

@@ -1,1 +1,1 @@
-"""Mocksy history service: read models of interviews, attempts and feedback; progress over time and recurring weak areas."""
+"""Mocksy history: attempts, feedback, progress over time and recurring weak areas."""

@@ -1,1 +1,1 @@
-"""Mocksy interview-builder service: conversational interview setup, the question bank, interview generation, metadata and retakes; publishes InterviewCreated."""
+"""Mocksy interview builder: setup by chat, question bank, generation, InterviewCreated."""

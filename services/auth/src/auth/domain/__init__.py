@@ -1,0 +1,1 @@
+"""Pure rules of the auth facade: throttling and password policy."""
