@@ -1,0 +1,1 @@
+"""Pure interview-builder logic: setup slot filling, the question bank and interview generation."""
