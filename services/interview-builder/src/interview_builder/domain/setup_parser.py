@@ -597,6 +597,10 @@ _NOT_TECH: Final = frozenset(
     | {"question", "today", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday"}
     | {"week", "weekend", "morning", "evening", "time", "while", "way", "myself", "hi"}
     | {"hello", "hey", "want", "wanna", "gonna", "ready", "start", "prepare", "practise", "am"}
+    # Topics rather than technologies: the bank covers them inside its questions.
+    | {"distributed", "systems", "microservices", "algorithms", "caching", "security", "oop"}
+    | {"performance", "scalability", "concurrency", "networking", "accessibility", "debugging"}
+    | {"architecture", "patterns", "structures", "async", "frameworks", "devops", "ci", "cd"}
 )
 _CLOSE_MATCH_NAMES: Final = tuple(sorted(TECH_STACK | TECH_ALIASES.keys()))
 
@@ -821,7 +825,7 @@ class _Reading:
     def _interview_type(self) -> InterviewType | None:
         mentions = self._positive(_Kind.TYPE)
         if self.expecting != "role":
-            mentions += [b for b in self.items if b.kind is _Kind.BOTH and not self._links_roles(b)]
+            mentions += [b for b in self.items if b.kind is _Kind.BOTH and self._means_mixed(b)]
             mentions.sort(key=lambda item: item.index)
         if not mentions:
             return self._type_from_negation()
@@ -839,9 +843,21 @@ class _Reading:
             previous = mention
         return _TYPES[current]
 
-    def _links_roles(self, both: _Item) -> bool:
-        following = self.items[both.index + 1 : both.index + 5]
-        return any(item.kind is _Kind.ROLE for item in following)
+    def _means_mixed(self, both: _Item) -> bool:
+        """'both' picks a mixed interview unless it qualifies something else: "both ends"."""
+        following = self.items[both.index + 1 : both.index + 2]
+        if not following:
+            return True
+        after = following[0]
+        return after.kind in {_Kind.TYPE, _Kind.PUNCT, _Kind.CONJ} or after.text in {
+            "please",
+            "types",
+            "kinds",
+            "of",
+            "is",
+            "sounds",
+            "would",
+        }
 
     def _type_from_negation(self) -> InterviewType | None:
         refused = {
@@ -870,6 +886,9 @@ class _Reading:
                 strong.append(item)
             elif reading == "loose":
                 loose.append(item)
+        per_kind = self._per_kind_counts()
+        if per_kind is not None:
+            strong = [per_kind]
         candidates = strong or loose
         if not candidates or not isinstance(candidates[-1].value, int):
             return None
@@ -888,6 +907,23 @@ class _Reading:
             )
         )
         return None
+
+    def _per_kind_counts(self) -> _Item | None:
+        """'4 behavioral and 4 technical' asks for 8 questions in all."""
+        counted: dict[str, int] = {}
+        for item in self.items[:-1]:
+            following = self.items[item.index + 1]
+            if (
+                item.kind is _Kind.NUMBER
+                and isinstance(item.value, int)
+                and following.kind is _Kind.TYPE
+                and following.value in {"behavioral", "technical"}
+            ):
+                counted[str(following.value)] = item.value
+        if len(counted) < 2:
+            return None
+        total = sum(counted.values())
+        return _Item(_Kind.NUMBER, total, str(total), -1)
 
     def _count_reading(self, number: _Item) -> str:
         """'strong' next to "questions", 'loose' for a bare number, 'none' for other numbers."""
