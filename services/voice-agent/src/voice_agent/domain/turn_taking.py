@@ -1,0 +1,129 @@
+"""When a silence ends the candidate's turn, and when it only calls for a gentle prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
+
+from voice_agent.domain.intents import Intent, IntentClassifier
+from voice_agent.domain.language import FILLERS, normalize
+
+
+class TurnDecision(StrEnum):
+    """What to do about the current silence."""
+
+    KEEP_LISTENING = "keep_listening"
+    END_TURN = "end_turn"
+    # The candidate has been silent a long time: offer help, never the next question.
+    PROMPT = "prompt"
+
+
+# Words after which a sentence is obviously unfinished: "...and then, um".
+_TRAILING: Final[frozenset[str]] = FILLERS | frozenset(
+    """
+    and but so because or then also like with to the a an of if which that when where while
+    for by into about as than my our their its is are was were would will could should
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class TurnTakingRules:
+    """Silence thresholds in milliseconds; the defaults favour giving the candidate time."""
+
+    # A finished-sounding answer ends after this silence when a turn detector agrees...
+    end_silence_with_detector_ms: int = 800
+    # ...and after this one when there is no turn detector to ask.
+    end_silence_ms: int = 2_000
+    # Inside an answer that is not finished, a pause up to this long never ends the turn.
+    max_think_pause_ms: int = 8_000
+    # Silence before the candidate has said anything gets a gentle prompt after this...
+    prompt_after_ms: int = 10_000
+    # ...and after this when they asked for time ("let me think").
+    think_prompt_after_ms: int = 15_000
+    # End-of-turn probability at or above which the detector says the candidate is done.
+    end_of_turn_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in (
+            "end_silence_with_detector_ms",
+            "end_silence_ms",
+            "max_think_pause_ms",
+            "prompt_after_ms",
+            "think_prompt_after_ms",
+        ):
+            value = getattr(self, name)
+            if not 0 <= value <= 120_000:
+                raise ValueError(f"{name} must be between 0 and 120000 ms, got {value}")
+        if not 0.0 <= self.end_of_turn_threshold <= 1.0:
+            raise ValueError(
+                f"end_of_turn_threshold must be between 0 and 1, got {self.end_of_turn_threshold}"
+            )
+        if self.think_prompt_after_ms < self.prompt_after_ms:
+            raise ValueError(
+                "think_prompt_after_ms must be at least prompt_after_ms "
+                f"({self.prompt_after_ms}), got {self.think_prompt_after_ms}"
+            )
+
+
+@dataclass(frozen=True)
+class TurnTakingPolicy:
+    """Decides from a silence, the last words and an optional turn detector who speaks next."""
+
+    rules: TurnTakingRules = field(default_factory=TurnTakingRules)
+    classifier: IntentClassifier = field(default_factory=IntentClassifier)
+
+    def decide(
+        self,
+        silence_ms: int,
+        last_words: str,
+        end_of_turn_probability: float | None = None,
+    ) -> TurnDecision:
+        """What to do after ``silence_ms`` of silence following the candidate's ``last_words``.
+
+        ``last_words`` is what the candidate has said since the interviewer last spoke
+        ("" when they have said nothing yet).
+        """
+        if silence_ms < 0:
+            raise ValueError(f"silence_ms must be >= 0, got {silence_ms}")
+        if end_of_turn_probability is not None and not 0.0 <= end_of_turn_probability <= 1.0:
+            raise ValueError(
+                f"end_of_turn_probability must be between 0 and 1, got {end_of_turn_probability}"
+            )
+        rules = self.rules
+        if not normalize(last_words):
+            return self._prompt_after(silence_ms, rules.prompt_after_ms)
+        if self.classifier.classify(last_words) is Intent.THINK:
+            return self._prompt_after(silence_ms, rules.think_prompt_after_ms)
+        if self.sounds_unfinished(last_words) or (
+            end_of_turn_probability is not None
+            and end_of_turn_probability < rules.end_of_turn_threshold
+        ):
+            if silence_ms > rules.max_think_pause_ms:
+                return TurnDecision.END_TURN
+            return TurnDecision.KEEP_LISTENING
+        limit = (
+            rules.end_silence_with_detector_ms
+            if end_of_turn_probability is not None
+            else rules.end_silence_ms
+        )
+        return TurnDecision.END_TURN if silence_ms >= limit else TurnDecision.KEEP_LISTENING
+
+    def prompt_due(self, silence_ms: int, *, thinking: bool) -> bool:
+        """Whether a silence with no answer in progress has gone on long enough for a prompt."""
+        limit = self.rules.think_prompt_after_ms if thinking else self.rules.prompt_after_ms
+        return silence_ms >= limit
+
+    @staticmethod
+    def sounds_unfinished(last_words: str) -> bool:
+        """Whether the words trail off mid-sentence ("...and then, um", "so the first step is")."""
+        stripped = last_words.rstrip()
+        if stripped.endswith((",", "...", "\u2026", "-", "\u2014", ":")):
+            return True
+        tokens = normalize(stripped).split()
+        return bool(tokens) and tokens[-1] in _TRAILING
+
+    @staticmethod
+    def _prompt_after(silence_ms: int, limit_ms: int) -> TurnDecision:
+        return TurnDecision.PROMPT if silence_ms >= limit_ms else TurnDecision.KEEP_LISTENING
