@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Protocol
@@ -93,16 +94,40 @@ def key_point_topic(key_point: str) -> str:
             break
     if topic[:1].isupper() and not topic[:2].isupper():
         topic = topic[0].lower() + topic[1:]
+    # Key points describe the candidate in the third person; the question addresses them.
+    topic = _THIRD_PERSON.sub(lambda m: _SECOND_PERSON[m.group(0).lower()], topic)
     return topic or key_point
 
 
-_MISSED: Final[tuple[str, ...]] = (
-    "Could you say more about {topic}?",
-    "How would you approach {topic}?",
-    "Can you expand on {topic}?",
-    "What about {topic} — how does that fit in?",
-    "Could you tell me a bit about {topic}?",
+_SECOND_PERSON: Final[dict[str, str]] = {
+    "they": "you",
+    "them": "you",
+    "their": "your",
+    "theirs": "yours",
+    "themselves": "yourself",
+    "the candidate": "you",
+    "the candidate's": "your",
+}
+_THIRD_PERSON: Final = re.compile(
+    r"\b(the candidate's|the candidate|themselves|theirs|their|them|they)\b", re.IGNORECASE
 )
+
+
+_MISSED: Final[dict[str, tuple[str, ...]]] = {
+    "technical": (
+        "Could you say more about {topic}?",
+        "How would you approach {topic}?",
+        "Can you expand on {topic}?",
+        "What about {topic} — how does that fit in?",
+        "Could you tell me a bit about {topic}?",
+    ),
+    "behavioral": (
+        "Could you say more about {topic}?",
+        "Can you tell me a bit more about {topic}?",
+        "Could you walk me through {topic}?",
+        "Can you expand on {topic}?",
+    ),
+}
 _MORE_DETAIL: Final[tuple[str, ...]] = (
     "Could you walk me through that in a bit more detail?",
     "Can you give me a concrete example?",
@@ -133,7 +158,8 @@ class RuleBasedPhraser:
             return request.prepared
         if request.key_point is None:
             return _pick(_MORE_DETAIL, request.variant)
-        return _pick(_MISSED, request.variant).format(topic=key_point_topic(request.key_point))
+        templates = _MISSED[request.question.kind]
+        return _pick(templates, request.variant).format(topic=key_point_topic(request.key_point))
 
 
 def _pick(options: tuple[str, ...], variant: int) -> str:
@@ -142,9 +168,9 @@ def _pick(options: tuple[str, ...], variant: int) -> str:
 
 _LEVEL: Final[dict[str, str]] = {"junior": "junior", "mid": "mid-level", "senior": "senior"}
 _TYPE: Final[dict[str, str]] = {
-    "behavioral": "behavioral",
-    "technical": "technical",
-    "mixed": "mixed behavioral and technical",
+    "behavioral": "behavioral ",
+    "technical": "technical ",
+    "mixed": "",
 }
 _TECH_NAMES: Final[dict[str, str]] = {
     "javascript": "JavaScript",
@@ -220,12 +246,15 @@ class InterviewerLines:
         count = len(spec.questions)
         stack = [_TECH_NAMES.get(t, t) for t in spec.tech_stack[:4]]
         about = f", touching on {_spoken_list(stack)}" if stack else ""
-        questions = "one question" if count == 1 else f"{count} questions"
+        kind = _TYPE[spec.interview_type]
+        questions = f"one {kind}question" if count == 1 else f"{count} {kind}questions"
+        if spec.interview_type == "mixed":
+            questions += ", both behavioral and technical"
         return (
             f"Hi, I'm {self.interviewer_name}, and I'll be your interviewer today. "
-            f"This is a {_LEVEL[spec.level]} {spec.role} {_TYPE[spec.interview_type]} "
-            f"interview with {questions}{about}. Take your time with each answer, and feel "
-            "free to ask me to repeat a question. Let's start with the first one."
+            f"This is a {_LEVEL[spec.level]} {spec.role} interview with {questions}{about}. "
+            "Take your time with each answer, and feel free to ask me to repeat a question. "
+            "Let's start with the first one."
         )
 
     def acknowledgement(self, quality: AnswerQuality, variant: int, upcoming: str | None) -> str:
