@@ -86,7 +86,7 @@ def consumer_broker(
         handler,
         consumer="it",
         processed=processed,
-        dead_letters=broker.publish,
+        dead_letters=EventPublisher(broker).publish_raw,
         retry=RetryPolicy(max_attempts=2, first_backoff_s=0.05),
         topic=topic,
     )

@@ -192,7 +192,7 @@ async def test_published_events_reach_the_consumer_through_the_broker() -> None:
         handler,
         consumer="history",
         processed=InMemoryProcessedEvents(),
-        dead_letters=broker.publish,
+        dead_letters=EventPublisher(broker).publish_raw,
         retry=NO_WAIT,
     )
     subscribe(broker, consumer, group_id="history")

@@ -46,3 +46,9 @@ class EventPublisher:
             headers=dict(headers),
             correlation_id=str(value.get("correlation_id") or "") or None,
         )
+
+    async def publish_raw(
+        self, value: bytes, *, topic: str, key: bytes | None, headers: dict[str, str]
+    ) -> None:
+        """Publish bytes as they are (dead letters); satisfies ``RecordPublisher``."""
+        await self._broker.publish(value, topic=topic, key=key, headers=headers)

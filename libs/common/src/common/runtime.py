@@ -1,0 +1,161 @@
+"""The event plumbing of one service: MongoDB, the Kafka broker, consumers and the outbox relay.
+
+A service builds one ``EventRuntime`` in its lifespan, registers its consumers and outbox
+collections, and calls ``start``/``stop``. The HTTP API comes up even while Kafka is down: the
+broker keeps trying to connect in the background and the outbox holds events until it does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from faststream.kafka import KafkaBroker
+
+from common.events.envelope import EventEnvelope
+from common.messaging import (
+    ConsumerMetrics,
+    EventConsumer,
+    EventPublisher,
+    RetryPolicy,
+    create_broker,
+    subscribe,
+)
+from common.mongo import (
+    MongoClient,
+    MongoCollection,
+    OutboxRelay,
+    ProcessedEvents,
+    close_client,
+    create_client,
+    ping,
+)
+from common.observability import ReadinessCheck, ServiceMetrics
+from common.settings import BaseServiceSettings
+
+logger = logging.getLogger("mocksy.runtime")
+
+E = TypeVar("E", bound=EventEnvelope)
+
+
+class EventRuntime:
+    """Owns the Mongo client, the broker, the consumers and the outbox relay of a service."""
+
+    def __init__(
+        self,
+        settings: BaseServiceSettings,
+        metrics: ServiceMetrics,
+        *,
+        database: str,
+        retry: RetryPolicy | None = None,
+        outbox_poll_interval: float = 0.5,
+    ) -> None:
+        """Create clients; nothing connects until ``start``.
+
+        Args:
+            settings: The service's settings (addresses and service name).
+            metrics: The service's metrics; broker and consumer metrics join its registry.
+            database: The MongoDB database this service owns.
+            retry: Retry policy of every consumer.
+            outbox_poll_interval: Seconds between outbox relay passes when idle.
+        """
+        self.service = settings.service_name
+        self.mongo: MongoClient = create_client(settings.mongodb_uri, f"mocksy-{self.service}")
+        self.db = self.mongo[database]
+        self.broker: KafkaBroker = create_broker(
+            settings.kafka_bootstrap_servers, service=self.service, registry=metrics.registry
+        )
+        self.publisher = EventPublisher(self.broker)
+        self.processed = ProcessedEvents(self.db["processed_events"])
+        self._consumer_metrics = ConsumerMetrics(self.service, metrics.registry)
+        self._retry = retry or RetryPolicy()
+        self._outbox_collections: list[MongoCollection] = []
+        self._outbox_poll_interval = outbox_poll_interval
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[EventConsumer[Any]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.broker_connected = asyncio.Event()
+
+    def consume(
+        self, event_type: type[E], handler: Callable[[E], Awaitable[None]], *, name: str
+    ) -> EventConsumer[E]:
+        """Run ``handler`` for every ``event_type`` event, in consumer group
+        ``mocksy-<service>.<name>``; call before ``start``."""
+        consumer = EventConsumer(
+            event_type,
+            handler,
+            consumer=f"{self.service}.{name}",
+            processed=self.processed,
+            dead_letters=self.publisher.publish_raw,
+            retry=self._retry,
+            metrics=self._consumer_metrics,
+        )
+        subscribe(self.broker, consumer, group_id=f"mocksy-{self.service}.{name}")
+        self.consumers.append(consumer)
+        return consumer
+
+    def relay_outbox(self, *collections: MongoCollection) -> None:
+        """Publish the outbox entries of documents in ``collections``; call before ``start``."""
+        self._outbox_collections.extend(collections)
+
+    async def start(self) -> None:
+        """Create indexes, then connect the broker and run the relay in the background."""
+        await self.processed.ensure_indexes()
+        self._tasks.append(asyncio.create_task(self._connect_broker(), name="broker-connect"))
+        if self._outbox_collections:
+            self.relay = OutboxRelay(
+                self._outbox_collections,
+                self.publisher.publish_record,
+                poll_interval=self._outbox_poll_interval,
+            )
+            self._tasks.append(asyncio.create_task(self._relay_when_connected(), name="outbox"))
+
+    async def stop(self) -> None:
+        """Stop the relay and the consumers (uncommitted records are redelivered later)."""
+        if self.relay is not None:
+            self.relay.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        await close_client(self.mongo)
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        """``/readyz`` checks: MongoDB answers and the broker has connected."""
+
+        async def mongo() -> None:
+            if not await ping(self.mongo):
+                raise ConnectionError("MongoDB did not answer ping")
+
+        async def kafka() -> None:
+            if not self.broker_connected.is_set():
+                raise ConnectionError("not connected to Kafka yet")
+
+        return {"mongo": mongo, "kafka": kafka}
+
+    async def _connect_broker(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self.broker.start()
+            except Exception as error:  # Kafka not up yet: keep serving, keep trying
+                logger.warning("Kafka not reachable (%s); retrying in %.1fs", error, delay)
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self.broker_connected.set()
+            logger.info("connected to Kafka")
+            return
+
+    async def _relay_when_connected(self) -> None:
+        await self.broker_connected.wait()
+        assert self.relay is not None
+        await self.relay.run()
