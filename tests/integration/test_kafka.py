@@ -78,9 +78,15 @@ class Collector:
 
 
 def consumer_broker(
-    servers: Servers, topic: str, handler: Collector, processed: InMemoryProcessedEvents
+    servers: Servers,
+    topic: str,
+    handler: Collector,
+    processed: InMemoryProcessedEvents,
+    graceful_timeout: float = 15.0,
 ) -> KafkaBroker:
-    broker = create_broker(servers.kafka_bootstrap_servers, service="test-consumer")
+    broker = create_broker(
+        servers.kafka_bootstrap_servers, service="test-consumer", graceful_timeout=graceful_timeout
+    )
     broker_consumer = EventConsumer(
         FeedbackReady,
         handler,
@@ -122,8 +128,8 @@ async def test_a_record_is_redelivered_after_a_crash_before_commit(servers: Serv
     processed = InMemoryProcessedEvents()
 
     crashing = Collector(block_first=True)
-    broker = consumer_broker(servers, topic, crashing, processed)
-    broker.config.graceful_timeout = 0.5  # do not wait for the stuck handler on the way down
+    # A short grace period: stop() cancels the stuck handler instead of waiting for it.
+    broker = consumer_broker(servers, topic, crashing, processed, graceful_timeout=0.5)
     await broker.start()
     await asyncio.wait_for(crashing.entered.wait(), 30)
     await broker.stop()  # the handler never finished, so the offset was never committed

@@ -14,6 +14,7 @@ def create_broker(
     *,
     service: str,
     registry: CollectorRegistry | None = None,
+    graceful_timeout: float = 15.0,
 ) -> KafkaBroker:
     """A FastStream Kafka broker (aiokafka underneath) with Prometheus metrics.
 
@@ -21,6 +22,7 @@ def create_broker(
         bootstrap_servers: Comma-separated ``host:port`` list.
         service: Service name; the client id and the metric prefix derive from it.
         registry: Where broker metrics go; the service's own registry.
+        graceful_timeout: Seconds ``stop()`` waits for running handlers before cancelling them.
 
     Returns:
         A broker that is not connected yet: call ``await broker.start()`` in the lifespan.
@@ -42,6 +44,7 @@ def create_broker(
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=15_000,
+        graceful_timeout=graceful_timeout,
         # FastStream logs every record at INFO; Mocksy's consumers log outcomes themselves.
         log_level=logging.DEBUG,
     )
