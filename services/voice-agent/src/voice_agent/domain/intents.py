@@ -50,12 +50,13 @@ def _rule(intent: Intent, pattern: str, max_extra_words: int) -> _Rule:
 _RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         Intent.END_INTERVIEW,
-        r"\b(i (want|would like|'d like|need) to (stop|end|quit|finish|leave)"
+        r"\b((i|i'd) (want|would like|like|need) to (stop|end|quit|leave)"
+        r"|(i|i'd) (want|would like|like|need) to finish (here|now|the interview|this interview)"
         r"|(stop|end|finish|quit) (the|this) (interview|session)"
         r"|let's (stop|end|finish)( here| now| the interview)?"
         r"|can we (stop|end|finish)( here| now| the interview)?"
         r"|i quit|i give up on (the|this) interview)\b",
-        3,
+        2,
     ),
     _rule(
         Intent.SKIP,

@@ -1,0 +1,89 @@
+"""A pause is not the end of an answer; a long silence gets kindness, not the next question."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice_agent.domain import TurnDecision, TurnTakingPolicy, TurnTakingRules
+
+policy = TurnTakingPolicy()
+
+UNFINISHED = "So first I would split the data into chunks, and then, um"
+FINISHED = "That way every request is served from the cache."
+
+
+def test_an_8_second_pause_inside_an_answer_does_not_end_the_turn() -> None:
+    assert policy.decide(8_000, UNFINISHED) is TurnDecision.KEEP_LISTENING
+
+
+def test_a_pause_beyond_the_think_limit_ends_an_unfinished_turn() -> None:
+    assert policy.decide(8_001, UNFINISHED) is TurnDecision.END_TURN
+
+
+def test_the_turn_detector_keeps_the_turn_open_when_it_says_not_done() -> None:
+    assert policy.decide(7_500, FINISHED, end_of_turn_probability=0.2) is (
+        TurnDecision.KEEP_LISTENING
+    )
+
+
+def test_a_finished_answer_ends_after_a_short_silence() -> None:
+    assert policy.decide(1_999, FINISHED) is TurnDecision.KEEP_LISTENING
+    assert policy.decide(2_000, FINISHED) is TurnDecision.END_TURN
+
+
+def test_a_confident_turn_detector_ends_the_turn_sooner() -> None:
+    assert policy.decide(800, FINISHED, end_of_turn_probability=0.9) is TurnDecision.END_TURN
+
+
+def test_let_me_think_extends_the_wait_and_then_prompts() -> None:
+    assert policy.decide(14_999, "Hmm, let me think.") is TurnDecision.KEEP_LISTENING
+    assert policy.decide(15_000, "Hmm, let me think.") is TurnDecision.PROMPT
+
+
+def test_silence_before_any_answer_prompts_after_ten_seconds() -> None:
+    assert policy.decide(9_999, "") is TurnDecision.KEEP_LISTENING
+    assert policy.decide(10_000, "") is TurnDecision.PROMPT
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["and then", "I would use, um", "The reason is because", "First,", "Well...", "so the"],
+)
+def test_trailing_words_sound_unfinished(words: str) -> None:
+    assert TurnTakingPolicy.sounds_unfinished(words)
+
+
+@pytest.mark.parametrize("words", ["That is my answer.", "We shipped it on time", "Yes."])
+def test_complete_sentences_sound_finished(words: str) -> None:
+    assert not TurnTakingPolicy.sounds_unfinished(words)
+
+
+def test_thresholds_are_configurable() -> None:
+    patient = TurnTakingPolicy(
+        TurnTakingRules(
+            max_think_pause_ms=12_000, prompt_after_ms=20_000, think_prompt_after_ms=25_000
+        )
+    )
+
+    assert patient.decide(11_000, UNFINISHED) is TurnDecision.KEEP_LISTENING
+    assert patient.decide(19_000, "") is TurnDecision.KEEP_LISTENING
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_think_pause_ms": -1}, "max_think_pause_ms must be between 0 and 120000"),
+        ({"end_of_turn_threshold": 1.2}, "end_of_turn_threshold must be between 0 and 1"),
+        ({"think_prompt_after_ms": 5_000}, "think_prompt_after_ms must be at least"),
+    ],
+)
+def test_bad_rules_name_the_field(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TurnTakingRules(**kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_inputs_name_the_field() -> None:
+    with pytest.raises(ValueError, match="silence_ms must be >= 0"):
+        policy.decide(-1, "")
+    with pytest.raises(ValueError, match="end_of_turn_probability"):
+        policy.decide(100, "x", end_of_turn_probability=-0.1)
