@@ -606,3 +606,22 @@ def test_same_seed_same_interview_different_seed_different_wording(spec: Intervi
     other = run_script(spec, seed=12)
     assert [(k, s) for k, s, _ in other] == [(k, s) for k, s, _ in first]
     assert [t for *_, t in other] != [t for *_, t in first]
+
+
+def test_record_spoken_refuses_a_candidate_turn_or_a_missing_index(
+    conductor: Conductor, clock: Clock
+) -> None:
+    conductor.start(0)
+    say(conductor, clock, "Let me think.", 900)
+    candidate_index = len(conductor.turns) - 1
+
+    with pytest.raises(ValueError, match="is a candidate turn"):
+        conductor.record_spoken(candidate_index, 0, 10)
+    with pytest.raises(ValueError, match="turn_index must be between 0 and"):
+        conductor.record_spoken(99, 0, 10)
+
+
+def test_a_blank_backchannel_clip_is_refused(conductor: Conductor) -> None:
+    conductor.start(0)
+    with pytest.raises(ValueError, match="clip must not be blank"):
+        conductor.record_backchannel(" ", 100, 200)

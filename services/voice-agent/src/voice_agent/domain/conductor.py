@@ -356,9 +356,7 @@ class Conductor:
         self._waiting_words = ""
         self._silence_prompts = 0
         self._offered_repeat = False
-        prompt = self._prompt
-        if prompt is None:  # pragma: no cover - a started interview always has a prompt
-            raise ConductorError("no question to return to")
+        prompt = self._current_prompt
         qid = self._current_qid
         welcome = self._say(now_ms, self._lines.welcome_back(), "other", "warm", qid)
         if prompt.delivered:
@@ -517,10 +515,20 @@ class Conductor:
     # --- policy ----------------------------------------------------------------------------
 
     @property
-    def _current(self) -> _QuestionState:
+    def _current_index(self) -> int:
         if self._index is None:
             raise ConductorError("no question is under way")
-        return self._questions[self._index]
+        return self._index
+
+    @property
+    def _current(self) -> _QuestionState:
+        return self._questions[self._current_index]
+
+    @property
+    def _current_prompt(self) -> _Prompt:
+        if self._prompt is None:
+            raise ConductorError("no question has been asked yet")
+        return self._prompt
 
     @property
     def _current_qid(self) -> str | None:
@@ -618,8 +626,7 @@ class Conductor:
     def _advance(
         self, now_ms: int, quality: AnswerQuality, *, skipped: bool = False
     ) -> list[Utterance]:
-        assert self._index is not None
-        following = self._index + 1
+        following = self._current_index + 1
         remaining = len(self._questions) - following
         upcoming = None if remaining == 0 else ("last" if remaining == 1 else "next")
         variant = self._next_variant()
@@ -644,10 +651,9 @@ class Conductor:
         return self._say(now_ms, question.text, "question", style, question.question_id)
 
     def _repeat(self, now_ms: int) -> Utterance:
-        assert self._prompt is not None
         self._phase = Phase.LISTENING
         self._waiting_words = ""
-        text = self._lines.repeat(self._prompt.text, self._next_variant())
+        text = self._lines.repeat(self._current_prompt.text, self._next_variant())
         return self._say(now_ms, text, "other", "neutral", self._current_qid)
 
     def _finish(self, now_ms: int) -> Utterance:
