@@ -46,7 +46,7 @@ def question_result(a: QuestionAssessment) -> QuestionResult:
         summary = "Not answered."
     elif a.non_answer:
         first = a.answer.sentences[0].text if a.answer.sentences else a.answer.text
-        summary = f'No real answer: "{trim_quote(first)}".'
+        summary = f'No real answer; the candidate said "{trim_quote(first)}"'
     else:
         total = len(cov.matches)
         covered = cov.covered_points

@@ -99,7 +99,6 @@ SYNONYM_GROUPS: Final[dict[str, tuple[str, ...]]] = {
         "metrics",
         "metric",
         "instrument",
-        "timing",
         "trace",
         "traces",
         "tracing",
@@ -333,6 +332,10 @@ SYNONYM_GROUPS: Final[dict[str, tuple[str, ...]]] = {
         "point of view",
         "viewpoint",
         "their view",
+        "view",
+        "asked him why",
+        "asked her why",
+        "asked them why",
         "his view",
         "her view",
         "concern",
@@ -360,6 +363,8 @@ SYNONYM_GROUPS: Final[dict[str, tuple[str, ...]]] = {
         "as a result",
         "impact",
         "went from",
+        "went up",
+        "percent",
         "dropped to",
         "reduced",
         "improved",
@@ -582,7 +587,7 @@ STOPWORDS: Final[frozenset[str]] = frozenset(
     whom why why's will with won't would wouldn't you you'd you'll you're you've your yours
     yourself yourselves yeah yes okay ok oh well just really actually basically like um uh
     er erm ah hmm mm mhm so kind sort lot lots thing things stuff something maybe probably
-    guess think sure pretty quite bit one two three first second re via etc e g ie eg
+    guess think know sure pretty quite bit one two three first second re via etc e g ie eg
     candidate such way
     """.split()
 )

@@ -42,6 +42,10 @@ _WE_ACTION = re.compile(
     r"((?:\w+ed)|built|wrote|set|made|took|ran|met|sat|split|cut|did|went|spent|chose|"
     r"rewrote|moved|kept|put|got)\b"
 )
+# Further verbs in a list after an action: "I told the manager, split the work and paired".
+_CHAINED_ACTION = re.compile(
+    r"(?:,|\band|\bthen)\s+(?:then\s+)?(\w+ed|split|built|wrote|set up|ran|cut|met|led|took|made)\b"
+)
 # Past-tense forms that are states, not actions the candidate took.
 _NOT_ACTIONS = frozenset(
     {
@@ -195,6 +199,10 @@ def star(sentences: Sequence[Sentence]) -> Structure:
                     continue
                 actions[verb] = max(actions.get(verb, 0.0), value)
                 found = True
+        if found:
+            for verb in _CHAINED_ACTION.findall(text):
+                if verb not in _NOT_ACTIONS:
+                    actions.setdefault(verb, 0.5)
         if found and action_evidence is None:
             action_evidence = sentence.text
     situation = _first(_SITUATION, sentences, texts)
