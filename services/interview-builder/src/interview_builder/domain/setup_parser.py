@@ -421,6 +421,15 @@ def _build_lexicon() -> dict[tuple[str, ...], _Lexeme]:
         "please do",
         "ship it",
         "lgtm",
+        "go for it",
+        "thats great",
+        "thats perfect",
+        "thats fine",
+        "thats good",
+        "sounds perfect",
+        "that sounds good",
+        "that sounds great",
+        "make it so",
     )
     table |= _phrases(
         _Kind.YES_FIRST,
@@ -561,7 +570,7 @@ _NEGATION_FILLER: Final = frozenset(
 )
 # Words between a number and "questions" that keep them together: "6 technical questions".
 _COUNT_FILLER: Final = frozenset(
-    {"more", "short", "quick", "different", "total", "interview", "or", "so", "ish", "good"}
+    {"short", "quick", "different", "total", "interview", "or", "so", "ish", "good"}
     | {"hard", "tough", "easy", "practice", "mock", "solid", "in", "of", "the", "about"}
 )
 _COUNT_LEAD_IN: Final = frozenset({"count", "of", "to", "is", "be", "number", "=", "at", "total"})
@@ -928,6 +937,8 @@ class _Reading:
     def _count_reading(self, number: _Item) -> str:
         """'strong' next to "questions", 'loose' for a bare number, 'none' for other numbers."""
         for item in self.items[number.index + 1 : number.index + 5]:
+            if item.text in {"more", "fewer", "less", "extra", "additional"}:
+                return "none"  # "2 more questions" changes the count by 2; it is not the count
             if item.kind is _Kind.COUNT_NOUN:
                 return "strong"
             if item.kind is _Kind.UNIT:
