@@ -37,7 +37,7 @@ def test_labelled_set_is_large_and_varied() -> None:
 def test_parser_per_slot_accuracy_on_labelled_utterances() -> None:
     cases = json.loads(UTTERANCES.read_text())
     parser = SetupParser()
-    correct = dict.fromkeys([*SLOT_NAMES, "problems"], 0)
+    correct: dict[str, int] = dict.fromkeys([*SLOT_NAMES, "problems"], 0)
     failures: list[str] = []
     for case in cases:
         update = parser.parse(case["text"], expecting=case.get("expecting"))
@@ -55,8 +55,8 @@ def test_parser_per_slot_accuracy_on_labelled_utterances() -> None:
 
     accuracy = {slot: hits / len(cases) for slot, hits in correct.items()}
     print(f"\nsetup parser accuracy over {len(cases)} utterances:")
-    for slot, value in accuracy.items():
-        print(f"  {slot:15} {value:.3f}")
+    for name, value in accuracy.items():
+        print(f"  {name:15} {value:.3f}")
     for failure in failures:
         print(f"  miss: {failure}")
     assert all(value >= REQUIRED_ACCURACY for value in accuracy.values()), accuracy
