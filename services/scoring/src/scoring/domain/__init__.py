@@ -1,5 +1,7 @@
 """Pure scoring logic: a transcript in, feedback out; no I/O."""
 
-from scoring.domain.rubric import ENGINE, VERSION, RubricConfig, RubricScorer
+from scoring.domain.assessment import RubricConfig
+from scoring.domain.report import render_markdown
+from scoring.domain.rubric import ENGINE, VERSION, RubricScorer
 
-__all__ = ["ENGINE", "VERSION", "RubricConfig", "RubricScorer"]
+__all__ = ["ENGINE", "VERSION", "RubricConfig", "RubricScorer", "render_markdown"]
