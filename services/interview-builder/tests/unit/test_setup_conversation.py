@@ -9,6 +9,7 @@ from interview_builder.domain.conversation import (
     SetupError,
     SetupIncompleteError,
     SetupReply,
+    SetupState,
 )
 from interview_builder.domain.slots import SetupSlots, SlotName, SlotUpdate
 
@@ -235,3 +236,18 @@ def test_any_slot_extractor_can_drive_the_conversation() -> None:
     assert extractor.expected == ["role", "level", None]
     assert replies[-1].done
     assert conversation.confirm().tech_stack == ["postgresql"]
+
+
+def test_a_stored_state_resumes_the_chat_exactly_where_it_left_off() -> None:
+    messages = ("backend", "senior", "technical", "python and kafka", "make it 8", "yes")
+    _, uninterrupted = _chat(*messages)
+
+    conversation = SetupConversation()
+    resumed = [conversation.start()]
+    for message in messages:
+        stored = conversation.state.model_dump_json()
+        conversation = SetupConversation(state=SetupState.model_validate_json(stored))
+        resumed.append(conversation.handle(message))
+
+    assert resumed == uninterrupted
+    assert conversation.confirm().question_count == 8

@@ -78,6 +78,17 @@ class SetupReply(BaseModel):
     done: bool = Field(default=False, description="The candidate accepted the summary.")
 
 
+class SetupState(BaseModel):
+    """Everything a setup chat remembers between messages, so a service can store it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    draft: SetupDraft = Field(default_factory=SetupDraft)
+    stage: Stage = "collecting"
+    asking: Asking | None = None
+    turn: int = Field(default=0, ge=0)
+
+
 _ASK: Final[dict[SlotName, tuple[str, ...]]] = {
     "role": (
         "What role are you preparing for: frontend, backend or fullstack?",
@@ -132,12 +143,22 @@ def _listing(items: Sequence[str]) -> str:
 class SetupConversation:
     """One candidate's setup chat, from greeting to confirmed slots."""
 
-    def __init__(self, extractor: SlotExtractor | None = None) -> None:
+    def __init__(
+        self, extractor: SlotExtractor | None = None, state: SetupState | None = None
+    ) -> None:
+        state = state or SetupState()
         self._extractor: SlotExtractor = extractor or SetupParser()
-        self._draft = SetupDraft()
-        self._stage: Stage = "collecting"
-        self._asking: Asking | None = None
-        self._turn = 0
+        self._draft = state.draft
+        self._stage: Stage = state.stage
+        self._asking: Asking | None = state.asking
+        self._turn = state.turn
+
+    @property
+    def state(self) -> SetupState:
+        """A snapshot to store; `SetupConversation(state=...)` carries on from it."""
+        return SetupState(
+            draft=self._draft, stage=self._stage, asking=self._asking, turn=self._turn
+        )
 
     @property
     def draft(self) -> SetupDraft:

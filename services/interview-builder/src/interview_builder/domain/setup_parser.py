@@ -117,7 +117,6 @@ _SPOKEN_TECH: Final[dict[str, str]] = {
     "java script": "javascript",
     "type script": "typescript",
     "next": "next.js",
-    "nest js": "node.js",
     "node dot js": "node.js",
     "next dot js": "next.js",
     "vue dot js": "vue",
@@ -141,7 +140,6 @@ _SPOKEN_TECH: Final[dict[str, str]] = {
     "automated testing": "testing",
     "test automation": "testing",
     "tdd": "testing",
-    "html css": "html",
 }
 
 # Technologies candidates name that the vocabulary does not cover: reported, never dropped.
