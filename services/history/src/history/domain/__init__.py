@@ -1,0 +1,1 @@
+"""Pure history logic: read-model records, progress, insights, comparisons and report text."""

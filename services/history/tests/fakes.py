@@ -1,0 +1,46 @@
+"""Hand-written fakes for the history tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from common.testing.mongo import InMemoryCollection
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    # Missing and null sort before everything else, as in MongoDB.
+    return (0, 0) if value is None else (1, value)
+
+
+class SortingCollection(InMemoryCollection):
+    """The common in-memory collection plus ``find(sort=...)``, which the adapter uses."""
+
+    def find(  # type: ignore[override]
+        self,
+        filter: Mapping[str, Any] | None = None,
+        projection: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] | None = None,
+        limit: int = 0,
+    ) -> AsyncIterator[dict[str, Any]]:
+        if not sort:
+            return super().find(filter, projection, limit=limit)
+        unsorted = super().find(filter, projection)
+
+        async def ordered() -> AsyncIterator[dict[str, Any]]:
+            documents = [doc async for doc in unsorted]
+            for field, direction in reversed(sort):
+                documents.sort(key=lambda d: _sort_key(d.get(field)), reverse=direction < 0)
+            for document in documents[:limit] if limit else documents:
+                yield document
+
+        return ordered()
+
+
+class Database(dict[str, SortingCollection]):
+    """Collections created on first use, like a MongoDB database."""
+
+    def __missing__(self, name: str) -> SortingCollection:
+        self[name] = SortingCollection(name)
+        return self[name]
