@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from scoring.domain.answers import Answer
 from scoring.domain.coverage import Coverage, KeyPointMatcher
-from scoring.domain.language import CONCEPT_PREFIX, normalize
+from scoring.domain.language import CONCEPT_PREFIX, Sentence, normalize
 from scoring.domain.speech import filler_count, hedge_count
 from scoring.domain.structure import Structure, analyze_structure
 
@@ -41,6 +42,31 @@ def depth(word_count: int) -> float:
         if word_count <= x1:
             return y0 + (y1 - y0) * (word_count - x0) / (x1 - x0)
     return _DEPTH_CURVE[-1][1]
+
+
+# A detected part of the answer's structure says more than any single word: the sentence that
+# states the result covers "shares the outcome" even when it says "we shipped in a week".
+_PART_CONCEPTS = {
+    "situation": "situation",
+    "action": "action",
+    "result": "outcome",
+    "trade-offs": "tradeoff",
+    "complexity": "complexity",
+    "examples": "example",
+}
+
+
+def with_structure_terms(sentences: Sequence[Sentence], structure: Structure) -> list[Sentence]:
+    """The sentences, with the concept of each structure part added where it was found."""
+    extra: dict[str, list[str]] = {}
+    for part in structure.parts:
+        concept = _PART_CONCEPTS.get(part.name)
+        if concept and part.present and part.evidence is not None:
+            extra.setdefault(part.evidence, []).append(CONCEPT_PREFIX + concept)
+    return [
+        replace(s, terms=s.terms + tuple(extra[s.text])) if s.text in extra else s
+        for s in sentences
+    ]
 
 
 @dataclass(frozen=True)
@@ -91,8 +117,8 @@ def assess_answer(
 ) -> QuestionAssessment:
     """Coverage, structure, depth, penalties and a 0..100 score for one answer."""
     question = answer.question
-    coverage = matcher.match(question, answer.sentences)
     structure = analyze_structure(question.kind, answer.sentences)
+    coverage = matcher.match(question, with_structure_terms(answer.sentences, structure))
     text = normalize(answer.text)
     concepts = frozenset(
         t[len(CONCEPT_PREFIX) :] for s in answer.sentences for t in s.terms if t[0] == "@"
@@ -109,8 +135,11 @@ def assess_answer(
             and best < 0.45
         )
     )
+    # Stories tell their own situation in their own words, so a behavioral answer counts as off
+    # topic only when it shares nothing at all with the question and its key points.
+    drift = 0.0 if question.kind == "behavioral" else 0.12
     off_topic = (
-        not non_answer and bool(coverage.matches) and coverage.relevance < 0.12 and best < 0.35
+        not non_answer and bool(coverage.matches) and coverage.relevance <= drift and best < 0.35
     )
     one_liner = not non_answer and words < config.short_answer_words
     d = depth(words)

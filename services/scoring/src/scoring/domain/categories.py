@@ -91,7 +91,7 @@ class CategoryScorer:
         best = max(self._items, key=lambda a: (a.coverage.score, -a.answer.number))
         asked = _plural(len(self._items), "question")
         rationale = f"Covered {covered} of {total} key points across {asked}"
-        if best.coverage.score > 0:
+        if best.coverage.score >= 0.3:
             rationale += f"; most complete on {best.label} ({round(best.coverage.score * 100)}%)"
         rationale += "." + self._non_answer_note()
         ranked = [

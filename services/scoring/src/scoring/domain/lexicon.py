@@ -569,6 +569,8 @@ SYNONYM_GROUPS: Final[dict[str, tuple[str, ...]]] = {
         "rollout",
         "roll out",
     ),
+    "situation": ("context", "background", "setting"),
+    "action": ("actions", "steps they took", "what they did", "what i did"),
     "example": ("for example", "for instance", "such as", "e g"),
 }
 

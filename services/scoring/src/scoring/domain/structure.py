@@ -227,7 +227,7 @@ def technical(sentences: Sequence[Sentence]) -> Structure:
     approach_hits = [s.text for s, t in zip(sentences, texts, strict=True) if _APPROACH.search(t)]
     approach = StructurePart(
         "approach",
-        min(1.0, len(approach_hits) / 2.0),
+        min(1.0, len(approach_hits) / 3.0),
         approach_hits[0] if approach_hits else None,
     )
     tradeoffs = StructurePart(
