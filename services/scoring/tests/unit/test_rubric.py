@@ -197,3 +197,34 @@ def test_feedback_is_identical_across_processes_and_hash_seeds() -> None:
         )
         outputs.add(result.stdout)
     assert len(outputs) == 1
+
+
+def test_a_stated_result_covers_an_outcome_point_without_the_word(kit) -> None:  # type: ignore[no-untyped-def]
+    from common.events import Question
+
+    question = Question(
+        question_id="q-story",
+        text="Tell me about a project you are proud of.",
+        kind="behavioral",
+        topic="proud project",
+        key_points=["shares the outcome"],
+    )
+    story = (
+        "At my last job I was asked to speed up our release process. I wrote a deploy script "
+        "and paired with ops to automate the checks. In the end we shipped every day instead "
+        "of every two weeks."
+    )
+    b = kit.interview(questions=[question]).ask(question).answer(question, story)
+    fb = _score(b.build())
+    assert fb.questions[0].covered_points == ["shares the outcome"]
+
+
+def test_a_story_in_its_own_words_is_not_called_off_topic(kit) -> None:  # type: ignore[no-untyped-def]
+    story = (
+        "At my last job a colleague wanted to switch our build tool and I preferred to keep "
+        "the old one. I set up both on one service and we compared build times together, "
+        "then picked the faster one."
+    )
+    b = kit.interview(questions=[kit.conflict]).ask(kit.conflict).answer(kit.conflict, story)
+    fb = _score(b.build())
+    assert "drifted" not in fb.questions[0].summary
