@@ -167,9 +167,11 @@ async def test_history_from_real_events_arriving_out_of_order_and_twice(stack: S
 
     def settled(response: httpx.Response) -> bool:
         items = response.json().get("items", [])
-        return [(i["interview_id"], i["attempts"], i["source"]) for i in items] == [
-            ("it-i2", 1, "setup_chat"),
-            ("it-i1", 2, "setup_chat"),
+        return [
+            (i["interview_id"], i["attempts"], i["source"], i["best_score"]) for i in items
+        ] == [
+            ("it-i2", 1, "setup_chat", 77),
+            ("it-i1", 2, "setup_chat", 66),
         ]
 
     interviews = await eventually(stack.api, "/history/interviews", headers, settled)
@@ -177,12 +179,11 @@ async def test_history_from_real_events_arriving_out_of_order_and_twice(stack: S
     assert (oldest["best_score"], oldest["last_score"], oldest["role"]) == (66, 66, "frontend")
     assert (newest["best_score"], newest["role"]) == (77, "backend")
 
-    attempts = await eventually(
-        stack.api,
-        "/history/interviews/it-i1/attempts",
-        headers,
-        lambda r: all(a["ended_at"] for a in r.json()["items"]),
-    )
+    def complete(response: httpx.Response) -> bool:
+        return all(a["ended_at"] and a["overall_score"] for a in response.json()["items"])
+
+    await eventually(stack.api, "/history/interviews/it-i2/attempts", headers, complete)
+    attempts = await eventually(stack.api, "/history/interviews/it-i1/attempts", headers, complete)
     assert [(a["session_id"], a["overall_score"]) for a in attempts.json()["items"]] == [
         ("it-s2", 66),
         ("it-s1", 58),
