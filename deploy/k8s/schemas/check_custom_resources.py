@@ -65,7 +65,7 @@ def check(paths: list[Path]) -> int:
             label = f"{kind}/{name} ({api_version})"
             schema_path = schema_file(api_version, kind)
             if not schema_path.exists():
-                print(f"  FAIL  {label}: no schema at {schema_path.name}", file=sys.stderr)
+                sys.stderr.write(f"  FAIL  {label}: no schema at {schema_path.name}\n")
                 failures += 1
                 continue
             failures += report(label, document, json.loads(schema_path.read_text()))
@@ -76,11 +76,11 @@ def report(label: str, document: dict[str, Any], schema: dict[str, Any]) -> int:
     """Print the schema errors of one object; return 1 if it has any."""
     errors = sorted(Draft202012Validator(schema).iter_errors(document), key=lambda e: list(e.path))
     if not errors:
-        print(f"  ok    {label}")
+        sys.stdout.write(f"  ok    {label}\n")
         return 0
     for error in errors:
         where = ".".join(str(p) for p in error.absolute_path) or "(root)"
-        print(f"  FAIL  {label}: {where}: {error.message}", file=sys.stderr)
+        sys.stderr.write(f"  FAIL  {label}: {where}: {error.message}\n")
     return 1
 
 
