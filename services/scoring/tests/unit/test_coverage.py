@@ -96,3 +96,31 @@ def test_evidence_is_the_sentence_that_made_the_point() -> None:
         "I like databases. The index is a balanced tree, so lookups are log n. That's it.",
     )
     assert cov.matches[0].evidence == "The index is a balanced tree, so lookups are log n."
+
+
+HOOKS_POINT = "useMemo and useCallback for stable references"
+
+
+def test_identifiers_in_a_key_point_are_covered_when_said_aloud() -> None:
+    cov = _coverage(
+        [HOOKS_POINT],
+        "I wrap the computed list in use memo and the click handler in use callback, "
+        "so the references stay stable between renders.",
+    )
+    assert cov.covered_points == [HOOKS_POINT]
+
+
+def test_identifiers_run_together_by_speech_to_text_still_cover_the_point() -> None:
+    cov = _coverage(
+        [HOOKS_POINT, "HashMap uses hashCode to find the bucket"],
+        "usememo and usecallback keep the references stable. "
+        "A hashmap calls the hashcode method to pick the bucket.",
+    )
+    assert cov.covered_points == [HOOKS_POINT, "HashMap uses hashCode to find the bucket"]
+
+
+def test_an_answer_without_the_identifiers_does_not_cover_them() -> None:
+    cov = _coverage(
+        [HOOKS_POINT], "I keep components small and split the state so that renders stay cheap."
+    )
+    assert cov.covered_points == []

@@ -62,3 +62,24 @@ def test_unpunctuated_speech_is_cut_into_verbatim_chunks() -> None:
     assert len(chunks) > 1
     assert all(chunk in text for chunk in chunks)
     assert sum(len(c.split()) for c in chunks) == 60
+
+
+@pytest.mark.parametrize(
+    ("identifier", "spoken"),
+    [
+        ("useMemo", ["use", "memo"]),
+        ("getServerSideProps", ["get", "server", "side", "props"]),
+        ("AsNoTracking()", ["as", "no", "tracking"]),
+        ("HTTPServer", ["http", "server"]),
+        ("hashCode", ["hash", "code"]),
+    ],
+)
+def test_code_identifiers_are_read_as_the_words_they_are_spoken_as(
+    identifier: str, spoken: list[str]
+) -> None:
+    assert words(identifier) == spoken
+
+
+@pytest.mark.parametrize("name", ["JavaScript", "PostgreSQL", "GraphQL", "APIs", "IDs", "HTTP"])
+def test_product_names_and_acronyms_stay_one_word(name: str) -> None:
+    assert words(name) == [name.lower()]

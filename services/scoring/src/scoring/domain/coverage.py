@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from common.events import Question
-from scoring.domain.language import Sentence, content_terms, normalize, stem, terms_of, words
+from scoring.domain.language import (
+    Sentence,
+    content_terms,
+    joined_identifiers,
+    normalize,
+    stem,
+    terms_of,
+    words,
+)
 from scoring.domain.lexicon import GENERIC_TERMS, KEY_POINT_LEAD_VERBS
 
 # Words after which a key point names what to avoid ("takes ownership rather than blaming").
@@ -176,6 +184,27 @@ def _windows(sentences: Sequence[Sentence]) -> list[tuple[int, int]]:
     return spans
 
 
+def _identifier_terms(question: Question) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for text in (question.text, question.topic, *question.key_points):
+        for joined, parts in joined_identifiers(text).items():
+            found[joined] = tuple(content_terms(" ".join(parts)))
+    return found
+
+
+def _spoken_apart(
+    sentences: Sequence[Sentence], identifiers: dict[str, tuple[str, ...]]
+) -> list[Sentence]:
+    # "usememo" in an answer is read as the words of the question's "useMemo".
+    if not identifiers:
+        return list(sentences)
+    out = []
+    for s in sentences:
+        extra = tuple(p for t in s.terms if t in identifiers for p in identifiers[t])
+        out.append(replace(s, terms=s.terms + extra) if extra else s)
+    return out
+
+
 class KeyPointMatcher:
     """Matches key points against an answer by stems and the synonym table."""
 
@@ -184,6 +213,7 @@ class KeyPointMatcher:
         question_terms = frozenset(content_terms(question.text))
         key_points = [compile_key_point(k, question_terms) for k in question.key_points]
         key_points = [k for k in key_points if k.weights]
+        sentences = _spoken_apart(sentences, _identifier_terms(question))
         answer_terms = frozenset(t for s in sentences for t in s.terms)
         window_sets = [
             (start, end, frozenset(t for s in sentences[start:end] for t in s.terms))

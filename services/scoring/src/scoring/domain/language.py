@@ -6,9 +6,17 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from common.vocabulary import TECH_ALIASES, TECH_STACK
 from scoring.domain.lexicon import STOPWORDS, SYNONYM_GROUPS
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?[#+]*")
+# Code identifiers in key points ("useMemo", "getServerSideProps", "AsNoTracking") are said as
+# separate words ("use memo"), so they are split where the case changes: lower to upper, and an
+# acronym before a capitalised word ("HTTPServer" -> "HTTP Server").
+_IDENTIFIER = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b|\b[A-Z]{2,}[a-z][A-Za-z]*\b")
+_HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# Plural acronyms ("APIs", "IDs") are one word, not "AP Is".
+_PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 # Speech-to-text output often has no punctuation at all; long runs are cut into chunks so that
 # a quote stays readable and a key point's evidence points at one place in the answer.
@@ -132,10 +140,47 @@ def _undouble(w: str) -> str:
     return w
 
 
+# Product names written in camel case are one spoken word ("JavaScript", "PostgreSQL").
+_WHOLE_WORDS = frozenset(n for n in (*TECH_STACK, *TECH_ALIASES) if n.isalpha())
+
+
+def _identifier_parts(token: str) -> list[str] | None:
+    if token.lower() in _WHOLE_WORDS or _PLURAL_ACRONYM.fullmatch(token):
+        return None
+    parts = _HUMP.split(token)
+    return parts if len(parts) > 1 else None
+
+
+def split_identifiers(text: str) -> str:
+    """Code identifiers split into the words they are spoken as: "useMemo" -> "use Memo"."""
+
+    def spaced(match: re.Match[str]) -> str:
+        parts = _identifier_parts(match.group())
+        return " ".join(parts) if parts else match.group()
+
+    return _IDENTIFIER.sub(spaced, text)
+
+
+def joined_identifiers(text: str) -> dict[str, tuple[str, ...]]:
+    """Identifiers in ``text`` by the stem of their run-together spoken form, with their words.
+
+    Speech-to-text may write "useMemo" as "usememo" and a candidate may type "hashmap" for
+    "HashMap"; the joined form then stands for the identifier's words.
+    """
+    found: dict[str, tuple[str, ...]] = {}
+    for match in _IDENTIFIER.finditer(text):
+        parts = _identifier_parts(match.group())
+        if parts:
+            lowered = tuple(p.lower() for p in parts)
+            found[stem("".join(lowered))] = lowered
+    return found
+
+
 def normalize(text: str) -> str:
-    """Lower-case text with typographic apostrophes and dashes made plain."""
+    """Lower-case text with identifiers split and typographic apostrophes and dashes made plain."""
     return (
-        text.lower()
+        split_identifiers(text)
+        .lower()
         .replace("\u2019", "'")
         .replace("\u2018", "'")
         .replace("\u2014", " ")
