@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from typing import Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from common.settings import BaseServiceSettings
@@ -81,6 +83,16 @@ class VoiceAgentSettings(BaseServiceSettings):
     worker_http_port: int = Field(
         default=8081, ge=1, le=65535, description="Health and metrics port of a worker."
     )
+
+    @model_validator(mode="after")
+    def _heartbeats_fit_the_timeout(self) -> Self:
+        # A worker must get at least two heartbeats in before the sweeper calls it dead.
+        if self.worker_timeout_s < 2 * self.heartbeat_interval_s:
+            raise ValueError(
+                "worker_timeout_s must be at least twice heartbeat_interval_s "
+                f"({self.worker_timeout_s} < 2 x {self.heartbeat_interval_s})"
+            )
+        return self
 
     @property
     def candidate_livekit_url(self) -> str:

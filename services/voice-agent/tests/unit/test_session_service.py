@@ -1,0 +1,343 @@
+"""Starting, viewing and resuming sessions, and the sweeper that ends abandoned ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from common.auth import AuthenticatedUser
+from common.events import Interview, SessionCompleted, Turn
+from common.testing.mongo import InMemoryCollection
+from voice_agent.livekit_rooms import RoomsUnavailable
+from voice_agent.metrics import VoiceAgentMetrics
+from voice_agent.repository import MongoInterviewStore, MongoSessionStore, SessionNotFound
+from voice_agent.service import (
+    InterviewNotFound,
+    SessionEnded,
+    SessionService,
+    SessionSweeper,
+    SweepPolicy,
+)
+from voice_agent.testing import Dispatch, FakeRooms, ManualClock
+
+PUBLIC_URL = "wss://voice.mocksy.test"
+POLICY = SweepPolicy(
+    grace_period=timedelta(seconds=120),
+    worker_timeout=timedelta(seconds=30),
+    start_timeout=timedelta(minutes=20),
+)
+
+
+def user(user_id: str) -> AuthenticatedUser:
+    return AuthenticatedUser(
+        user_id=user_id, name="Ada Lovelace", expires_at=datetime(2030, 1, 1, tzinfo=UTC)
+    )
+
+
+ADA = user("user-ada")
+EVE = user("user-eve")
+
+
+def answer(n: int) -> Turn:
+    return Turn(
+        speaker="candidate",
+        text=f"answer {n}",
+        start_ms=n * 5_000,
+        end_ms=n * 5_000 + 4_000,
+        question_id="q-dupes",
+        kind="answer",
+        stt_confidence=0.9,
+    )
+
+
+def sample(metrics: VoiceAgentMetrics, name: str, **labels: str) -> float | None:
+    return metrics.registry.get_sample_value(f"mocksy_voice_agent_{name}", labels)
+
+
+@pytest.fixture
+def metrics() -> VoiceAgentMetrics:
+    return VoiceAgentMetrics()
+
+
+@pytest.fixture
+def service(
+    sessions: MongoSessionStore,
+    interviews: MongoInterviewStore,
+    rooms: FakeRooms,
+    clock: ManualClock,
+    metrics: VoiceAgentMetrics,
+) -> SessionService:
+    ids = iter(f"sess-{n}" for n in range(1, 100))
+    return SessionService(
+        sessions,
+        interviews,
+        rooms,
+        livekit_url=PUBLIC_URL,
+        metrics=metrics,
+        clock=clock,
+        new_session_id=lambda: next(ids),
+    )
+
+
+@pytest.fixture
+def sweeper(
+    sessions: MongoSessionStore, rooms: FakeRooms, clock: ManualClock, metrics: VoiceAgentMetrics
+) -> SessionSweeper:
+    return SessionSweeper(sessions, rooms, POLICY, metrics=metrics, clock=clock)
+
+
+def completed_events(sessions: MongoSessionStore) -> list[SessionCompleted]:
+    collection = sessions.collection
+    assert isinstance(collection, InMemoryCollection)
+    return [
+        SessionCompleted.model_validate(entry["value"])
+        for document in collection.documents
+        for entry in document["outbox"]
+    ]
+
+
+async def test_starting_a_session_opens_a_room_with_the_interviewer_and_a_token(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    rooms: FakeRooms,
+    interview: Interview,
+    clock: ManualClock,
+    metrics: VoiceAgentMetrics,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+
+    assert grant.session_id == "sess-1"
+    assert grant.room == "mocksy-sess-1"
+    assert grant.livekit_url == PUBLIC_URL
+    assert grant.token_expires_at == clock() + timedelta(minutes=15)
+    assert rooms.dispatches == [Dispatch("mocksy-sess-1", "sess-1")]
+    assert rooms.tokens == [("mocksy-sess-1", "user-ada")]
+    stored = await sessions.get("sess-1")
+    assert stored is not None
+    assert stored.state == "created"
+    assert stored.user_id == "user-ada"
+    assert stored.interview.questions == interview.questions
+    assert stored.turns == ()
+    assert sample(metrics, "sessions_started_total") == 1
+
+
+async def test_each_session_gets_its_own_room(
+    service: SessionService, interview: Interview
+) -> None:
+    first = await service.start(ADA, interview.id)
+    second = await service.start(ADA, interview.id)
+
+    assert first.room != second.room
+    assert first.session_id != second.session_id
+
+
+async def test_someone_elses_interview_looks_exactly_like_a_missing_one(
+    service: SessionService, strangers_interview: Interview, rooms: FakeRooms
+) -> None:
+    with pytest.raises(InterviewNotFound) as theirs:
+        await service.start(ADA, strangers_interview.id)
+    with pytest.raises(InterviewNotFound) as missing:
+        await service.start(ADA, "iv-never-made")
+
+    assert str(theirs.value).replace(strangers_interview.id, "?") == str(missing.value).replace(
+        "iv-never-made", "?"
+    )
+    assert "retry in a few seconds" in str(missing.value)
+    assert rooms.dispatches == []
+
+
+async def test_when_livekit_is_down_no_session_is_left_behind(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    rooms: FakeRooms,
+    interview: Interview,
+    sweeper: SessionSweeper,
+    clock: ManualClock,
+) -> None:
+    rooms.reachable = False
+
+    with pytest.raises(RoomsUnavailable):
+        await service.start(ADA, interview.id)
+
+    assert await sessions.get("sess-1") is None
+    clock.advance(hours=1)
+    await sweeper.sweep_once()
+    assert completed_events(sessions) == []
+
+
+async def test_only_the_owner_can_see_a_session(
+    service: SessionService, sessions: MongoSessionStore, interview: Interview
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    await sessions.append_turn(grant.session_id, answer(0), "q-dupes", index=0)
+
+    mine = await service.view(ADA, grant.session_id)
+    assert mine.turns == (answer(0),)
+    assert mine.current_question_id == "q-dupes"
+    with pytest.raises(SessionNotFound):
+        await service.view(EVE, grant.session_id)
+    with pytest.raises(SessionNotFound):
+        await service.resume(EVE, grant.session_id)
+
+
+async def test_resuming_dispatches_the_interviewer_again_only_when_none_is_in_the_room(
+    service: SessionService, rooms: FakeRooms, interview: Interview
+) -> None:
+    grant = await service.start(ADA, interview.id)
+
+    rooms.agents_in.add(grant.room)
+    await service.resume(ADA, grant.session_id)
+    assert len(rooms.dispatches) == 1
+
+    rooms.agents_in.clear()  # the worker died and left the room
+    again = await service.resume(ADA, grant.session_id)
+    assert rooms.dispatches == [Dispatch(grant.room, grant.session_id)] * 2
+    assert again.room == grant.room
+    assert again.token != grant.token
+
+
+async def test_a_finished_session_cannot_be_resumed(
+    service: SessionService, sessions: MongoSessionStore, interview: Interview, clock: ManualClock
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    await sessions.finish(grant.session_id, "completed", clock())
+
+    with pytest.raises(SessionEnded, match=r"already ended \(completed\); start a new session"):
+        await service.resume(ADA, grant.session_id)
+
+
+async def test_a_dead_worker_leaves_the_session_interrupted_with_its_transcript(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    sweeper: SessionSweeper,
+    interview: Interview,
+    clock: ManualClock,
+    metrics: VoiceAgentMetrics,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    await sessions.activate(grant.session_id, "worker-a", clock())
+    for n in range(3):
+        await sessions.append_turn(grant.session_id, answer(n), "q-dupes", index=n)
+
+    clock.advance(seconds=29)
+    assert (await sweeper.sweep_once()).interrupted == ()
+    clock.advance(seconds=2)
+    report = await sweeper.sweep_once()
+
+    assert report.interrupted == (grant.session_id,)
+    session = await sessions.get(grant.session_id)
+    assert session is not None
+    assert session.state == "interrupted"
+    assert session.turns == tuple(answer(n) for n in range(3))
+    assert sample(metrics, "workers_lost_total") == 1
+    assert sample(metrics, "active_sessions", state="interrupted") == 1
+
+
+async def test_a_heartbeating_worker_keeps_its_session_active(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    sweeper: SessionSweeper,
+    interview: Interview,
+    clock: ManualClock,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    await sessions.activate(grant.session_id, "worker-a", clock())
+    for _ in range(10):
+        await sessions.heartbeat(grant.session_id, "worker-a", clock.advance(seconds=5))
+        await sweeper.sweep_once()
+
+    session = await sessions.get(grant.session_id)
+    assert session is not None
+    assert session.state == "active"
+
+
+async def test_a_candidate_who_does_not_return_within_the_grace_period_ends_early(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    sweeper: SessionSweeper,
+    rooms: FakeRooms,
+    interview: Interview,
+    clock: ManualClock,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    await sessions.activate(grant.session_id, "worker-a", clock())
+    await sessions.append_turn(grant.session_id, answer(0), "q-dupes", index=0)
+    await sessions.set_state(grant.session_id, "interrupted", at=clock.advance(seconds=10))
+
+    clock.advance(seconds=119)
+    assert (await sweeper.sweep_once()).ended_early == ()
+    clock.advance(seconds=2)
+    report = await sweeper.sweep_once()
+
+    assert report.ended_early == (grant.session_id,)
+    (event,) = completed_events(sessions)
+    assert event.data.outcome == "ended_early"
+    assert event.data.turns == [answer(0)]
+    assert rooms.closed == [grant.room]
+    with pytest.raises(SessionEnded):
+        await service.resume(ADA, grant.session_id)
+
+
+async def test_resuming_gives_the_candidate_a_fresh_grace_period(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    sweeper: SessionSweeper,
+    interview: Interview,
+    clock: ManualClock,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    await sessions.activate(grant.session_id, "worker-a", clock())
+    await sessions.set_state(grant.session_id, "interrupted", at=clock())
+
+    clock.advance(seconds=100)
+    await service.resume(ADA, grant.session_id)
+    clock.advance(seconds=100)  # 200 s after the drop, 100 s after resuming
+    assert (await sweeper.sweep_once()).ended_early == ()
+    clock.advance(seconds=21)
+    assert (await sweeper.sweep_once()).ended_early == (grant.session_id,)
+
+
+async def test_a_session_no_worker_ever_took_fails(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    sweeper: SessionSweeper,
+    interview: Interview,
+    clock: ManualClock,
+    metrics: VoiceAgentMetrics,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+
+    clock.advance(minutes=19)
+    assert (await sweeper.sweep_once()).failed == ()
+    clock.advance(minutes=2)
+    assert (await sweeper.sweep_once()).failed == (grant.session_id,)
+
+    (event,) = completed_events(sessions)
+    assert event.data.outcome == "failed"
+    assert event.data.turns == []
+    assert sample(metrics, "sessions_ended_total", outcome="failed") == 1
+
+
+async def test_two_sweepers_at_once_announce_an_ended_session_once(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    rooms: FakeRooms,
+    interview: Interview,
+    clock: ManualClock,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    await sessions.activate(grant.session_id, "worker-a", clock())
+    await sessions.set_state(grant.session_id, "interrupted", at=clock())
+    clock.advance(minutes=5)
+    replicas = [SessionSweeper(sessions, rooms, POLICY, clock=clock) for _ in range(2)]
+
+    reports = [await replica.sweep_once() for replica in replicas]
+
+    assert [r.ended_early for r in reports] == [(grant.session_id,), ()]
+    assert len(completed_events(sessions)) == 1
+
+
+def test_the_sweep_policy_refuses_non_positive_limits() -> None:
+    with pytest.raises(ValueError, match="grace_period must be positive"):
+        SweepPolicy(grace_period=timedelta(0))
