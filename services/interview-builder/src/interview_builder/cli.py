@@ -1,4 +1,4 @@
-"""mocksy-builder: try the setup parser, the setup chat and interview generation offline."""
+"""mocksy-builder: serve the API, or try the setup parser, setup chat and generation offline."""
 
 from __future__ import annotations
 
@@ -70,12 +70,29 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve() -> int:
+    # Imported here so the offline commands start without loading the web stack.
+    from common.serving import serve
+    from interview_builder.app import create_app
+    from interview_builder.settings import BuilderSettings
+
+    settings = BuilderSettings()
+    serve(create_app(settings), settings)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mocksy-builder`` console script."""
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Mocksy interview-builder: setup parsing and generation offline."
+        prog=PROG,
+        description="Mocksy interview-builder: the API, and setup parsing and generation offline.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "serve",
+        help="serve the HTTP API and relay InterviewCreated events "
+        "(MOCKSY_BUILDER_HTTP_HOST:PORT, default 127.0.0.1:8002)",
+    )
     parse_setup = commands.add_parser(
         "parse-setup", help="print the slots one setup utterance mentions, as JSON"
     )
@@ -96,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    if args.command == "serve":
+        return _serve()
     if args.command == "parse-setup":
         return _parse_setup(args.text, args.expecting)
     if args.command == "chat":

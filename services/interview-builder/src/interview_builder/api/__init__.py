@@ -1,0 +1,1 @@
+"""The HTTP API: setup chats and interviews, owner only."""
