@@ -227,7 +227,7 @@ def test_dockerfiles_exist_for_every_service() -> None:
 
 def test_env_example_values_are_accepted_by_every_service() -> None:
     for settings in settings_classes():
-        loaded = settings(_env_file=REPO / ".env.example")  # type: ignore[call-arg]
+        loaded = settings(_env_file=REPO / ".env.example")
         assert loaded.environment == "development", settings.__name__
 
 

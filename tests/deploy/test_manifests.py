@@ -32,7 +32,7 @@ def pod_spec(workload: Manifest) -> dict[str, Any]:
 
 def is_mocksy(workload: Manifest) -> bool:
     """Whether the workload is one of Mocksy's services (not a dev overlay's server)."""
-    return workload["metadata"]["labels"].get("app.kubernetes.io/part-of") == "mocksy"
+    return bool(workload["metadata"]["labels"].get("app.kubernetes.io/part-of") == "mocksy")
 
 
 @pytest.mark.slow
