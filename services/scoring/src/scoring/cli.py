@@ -1,4 +1,4 @@
-"""mocksy-scoring: score a transcript file offline and print the feedback."""
+"""mocksy-scoring: serve the scoring service, or score a transcript file offline."""
 
 from __future__ import annotations
 
@@ -66,7 +66,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     score.add_argument("file", type=Path, help="transcript JSON file")
     score.add_argument("--format", choices=("json", "markdown"), default="json")
+    commands.add_parser(
+        "serve",
+        help="run the API (MOCKSY_SCORING_HTTP_HOST:PORT, default 127.0.0.1:8004) and the "
+        "SessionCompleted consumer in one process",
+    )
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve()
 
     try:
         transcript = load_transcript(args.file)
@@ -78,6 +85,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(render_markdown(feedback, transcript.interview))
     else:
         print(json.dumps(feedback.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _serve() -> int:
+    # Imported here so that `score` stays a light, offline command.
+    from pydantic import ValidationError as SettingsError
+
+    from common.serving import serve
+    from scoring.app import create_app
+    from scoring.settings import ScoringSettings
+
+    try:
+        settings = ScoringSettings()
+    except SettingsError as exc:
+        problems = [f"{_location(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
+        print("mocksy-scoring: invalid settings: " + "; ".join(problems), file=sys.stderr)
+        return EXIT_INVALID
+    serve(create_app(settings), settings)
     return 0
 
 

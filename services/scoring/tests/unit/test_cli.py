@@ -64,3 +64,14 @@ def test_not_json_and_missing_file_are_clear_errors(
     assert "is not JSON" in capsys.readouterr().err
     assert main(["score", str(tmp_path / "missing.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_serve_refuses_an_llm_judge_without_a_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOCKSY_SCORING_JUDGE", "llm")
+    monkeypatch.delenv("MOCKSY_SCORING_LLM_BASE_URL", raising=False)
+    assert main(["serve"]) == 2
+    error = capsys.readouterr().err
+    assert "llm_base_url must be set when judge is 'llm'" in error
+    assert "MOCKSY_SCORING_LLM_BASE_URL" in error
