@@ -372,3 +372,28 @@ async def test_a_dead_worker_leaves_an_interrupted_session_that_resumes_with_a_n
     finally:
         await voice.sessions.finish(session_id, "ended_early", datetime.now(UTC))
         await voice.livekit.room.delete_room(api.DeleteRoomRequest(room=room_name))
+
+
+async def test_a_worker_taken_for_dead_that_heartbeats_again_gets_its_session_back(
+    servers: Servers, voice: VoiceStack, candidates: list[Candidate]
+) -> None:
+    grace, _ = candidates
+    interview = new_interview(grace.user_id)
+    await publish(servers, InterviewCreated(data=interview))
+    await wait_for_copy(voice.interviews, interview.id)
+    started = await voice.client.post(f"/interviews/{interview.id}/sessions", headers=grace.headers)
+    session_id, room_name = started.json()["session_id"], started.json()["room"]
+    try:
+        await voice.sessions.activate(
+            session_id, "it-worker-slow", datetime.now(UTC) - timedelta(seconds=60)
+        )
+        assert session_id in (await voice.app.state.sweeper.sweep_once()).interrupted
+
+        assert await voice.sessions.heartbeat(session_id, "it-worker-slow", datetime.now(UTC))
+        assert not await voice.sessions.heartbeat(session_id, "it-worker-other", datetime.now(UTC))
+
+        shown = (await voice.client.get(f"/sessions/{session_id}", headers=grace.headers)).json()
+        assert shown["state"] == "active"
+    finally:
+        await voice.sessions.finish(session_id, "failed", datetime.now(UTC))
+        await voice.livekit.room.delete_room(api.DeleteRoomRequest(room=room_name))

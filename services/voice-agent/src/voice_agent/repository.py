@@ -62,6 +62,9 @@ _IDLE_SINCE: Final[Mapping[SessionState, str]] = {
     "interrupted": "state_changed_at",
 }
 _FINISH_ATTEMPTS: Final = 5
+# Set when the sweeper interrupts a session because its worker went silent: the worker it
+# presumed dead. A heartbeat from that worker proves it wrong and makes the session active again.
+_PRESUMED_DEAD: Final = "presumed_dead_worker"
 
 # SessionCompleted's event_id is derived from the session id, so even a second announcement
 # of one session (there is none by construction) would be deduplicated by every consumer.
@@ -231,9 +234,9 @@ class SessionStore(Protocol):
         ...
 
     async def interrupt_if_silent(
-        self, session_id: str, silent_since: datetime, at: datetime
+        self, session_id: str, worker_id: str | None, silent_since: datetime, at: datetime
     ) -> bool:
-        """Mark an active session interrupted if its worker has been silent since then."""
+        """Mark an active session interrupted if ``worker_id`` has been silent since then."""
         ...
 
     async def idle(self, state: SessionState, since: datetime) -> list[SessionRecord]:
@@ -383,7 +386,11 @@ class MongoSessionStore:
             )
         result = await self.collection.update_one(
             {"_id": session_id, "state": {"$in": list(LIVE_STATES)}},
-            {"$set": {"state": state, "state_changed_at": at or utcnow(), **fields}},
+            {
+                "$set": {"state": state, "state_changed_at": at or utcnow(), **fields},
+                # Whoever sets the state knows better than the sweeper's guess.
+                "$unset": {_PRESUMED_DEAD: ""},
+            },
         )
         return bool(result.matched_count)
 
@@ -398,12 +405,22 @@ class MongoSessionStore:
         )
 
     async def heartbeat(self, session_id: str, worker_id: str, at: datetime) -> bool:
-        """The worker is alive; False once the session ended or another worker took it."""
+        """The worker is alive; False once the session ended or another worker took it.
+
+        A worker the sweeper took for dead (it went silent too long, say a long pause) gets its
+        session back as active: only the sweeper's guess made it interrupted.
+        """
         result = await self.collection.update_one(
             {"_id": session_id, "state": {"$in": list(LIVE_STATES)}, "worker_id": worker_id},
             {"$set": {"last_seen_at": at}},
         )
-        return bool(result.matched_count)
+        if not result.matched_count:
+            return False
+        await self.collection.update_one(
+            {"_id": session_id, "state": "interrupted", _PRESUMED_DEAD: worker_id},
+            {"$set": {"state": "active", "state_changed_at": at}, "$unset": {_PRESUMED_DEAD: ""}},
+        )
+        return True
 
     async def finish(self, session_id: str, outcome: Outcome, ended_at: datetime) -> bool:
         """End the session with ``outcome`` and queue its ``SessionCompleted``, in one write.
@@ -452,12 +469,17 @@ class MongoSessionStore:
         raise SessionBusy(f"session '{session_id}' kept changing while it was being finished")
 
     async def interrupt_if_silent(
-        self, session_id: str, silent_since: datetime, at: datetime
+        self, session_id: str, worker_id: str | None, silent_since: datetime, at: datetime
     ) -> bool:
-        """Mark an active session interrupted if its worker has been silent since then."""
+        """Mark an active session interrupted if ``worker_id`` has been silent since then."""
         result = await self.collection.update_one(
-            {"_id": session_id, "state": "active", "last_seen_at": {"$lt": silent_since}},
-            {"$set": {"state": "interrupted", "state_changed_at": at}},
+            {
+                "_id": session_id,
+                "state": "active",
+                "worker_id": worker_id,
+                "last_seen_at": {"$lt": silent_since},
+            },
+            {"$set": {"state": "interrupted", "state_changed_at": at, _PRESUMED_DEAD: worker_id}},
         )
         return bool(result.matched_count)
 

@@ -234,7 +234,7 @@ class SessionSweeper:
         interrupted = []
         for record in await self._sessions.idle("active", now - self.policy.worker_timeout):
             if await self._sessions.interrupt_if_silent(
-                record.session_id, now - self.policy.worker_timeout, now
+                record.session_id, record.worker_id, now - self.policy.worker_timeout, now
             ):
                 interrupted.append(record.session_id)
                 logger.warning(

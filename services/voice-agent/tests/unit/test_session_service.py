@@ -234,6 +234,45 @@ async def test_a_dead_worker_leaves_the_session_interrupted_with_its_transcript(
     assert sample(metrics, "active_sessions", state="interrupted") == 1
 
 
+async def test_a_worker_that_was_only_slow_gets_its_session_back(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    sweeper: SessionSweeper,
+    interview: Interview,
+    clock: ManualClock,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    await sessions.activate(grant.session_id, "worker-a", clock())
+    clock.advance(seconds=45)
+    assert (await sweeper.sweep_once()).interrupted == (grant.session_id,)
+
+    assert await sessions.heartbeat(grant.session_id, "worker-a", clock.advance(seconds=1))
+    clock.advance(seconds=121)  # past the grace period, but the worker kept going
+    await sessions.heartbeat(grant.session_id, "worker-a", clock())
+    report = await sweeper.sweep_once()
+
+    assert report.ended_early == ()
+    session = await sessions.get(grant.session_id)
+    assert session is not None
+    assert session.state == "active"
+
+
+async def test_heartbeats_while_the_candidate_is_away_do_not_end_the_wait(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    sweeper: SessionSweeper,
+    interview: Interview,
+    clock: ManualClock,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    await sessions.activate(grant.session_id, "worker-a", clock())
+    await sessions.set_state(grant.session_id, "interrupted", at=clock())  # candidate left
+    for _ in range(25):
+        await sessions.heartbeat(grant.session_id, "worker-a", clock.advance(seconds=5))
+
+    assert (await sweeper.sweep_once()).ended_early == (grant.session_id,)
+
+
 async def test_a_heartbeating_worker_keeps_its_session_active(
     service: SessionService,
     sessions: MongoSessionStore,
