@@ -73,7 +73,7 @@ def create_app(
     else:
         store = database
     setup_repository = MongoSetupRepository(store[SETUPS])
-    interview_repository = MongoInterviewRepository(store[INTERVIEWS])
+    interview_repository = MongoInterviewRepository.in_database(store)
     ttl = timedelta(minutes=settings.setup_ttl_minutes)
 
     @asynccontextmanager

@@ -3,7 +3,9 @@
 Only single-document writes and plain queries are used, so the same code runs on MongoDB 7 and
 FerretDB 1.x. A new interview and its `InterviewCreated` event are one `insert_one` (the event
 rides in the document's outbox); a setup chat is one document whose state is replaced with an
-optimistic check on its turn counter.
+optimistic check on its turn counter. Each user's recently asked questions are kept in one
+small document read by `_id`, so that creating an interview does not scan the user's history
+(FerretDB answers only `_id` lookups without a scan).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from interview_builder.pagination import PageRequest
 
 SETUPS: Final = "setups"
 INTERVIEWS: Final = "interviews"
+RECENT_QUESTIONS: Final = "recent_questions"
 
 INDEXES: Final[Mapping[str, tuple[IndexSpec, ...]]] = {
     SETUPS: (IndexSpec.on("user_id", "updated_at", name="user_updated"),),
@@ -87,6 +90,15 @@ class SetupRecord(BaseModel):
     updated_at: AwareDatetime
 
 
+class RecentInterview(BaseModel):
+    """One of a user's latest interviews, as far as question choice cares."""
+
+    model_config = ConfigDict(frozen=True)
+
+    interview_id: str
+    question_ids: list[str]
+
+
 @dataclass(frozen=True)
 class InterviewFilter:
     """Which of a user's interviews a list shows; None means any."""
@@ -127,7 +139,9 @@ class InterviewRepository(Protocol):
         self, user_id: str, filters: InterviewFilter, page: PageRequest
     ) -> list[Interview]: ...
 
-    async def recent_question_ids(self, user_id: str, interviews: int) -> list[str]: ...
+    async def recent(self, user_id: str) -> list[RecentInterview]: ...
+
+    async def remember_recent(self, user_id: str, recent: list[RecentInterview]) -> None: ...
 
     async def delete(self, user_id: str, interview_id: str, at: datetime) -> bool: ...
 
@@ -194,8 +208,14 @@ class MongoSetupRepository:
 class MongoInterviewRepository:
     """Interviews in the `interviews` collection; each carries its pending events."""
 
-    def __init__(self, interviews: DocumentCollection) -> None:
+    def __init__(self, interviews: DocumentCollection, recent: DocumentCollection) -> None:
         self._interviews = interviews
+        self._recent = recent
+
+    @classmethod
+    def in_database(cls, database: Database) -> MongoInterviewRepository:
+        """The repository over `database`'s interviews and recent_questions collections."""
+        return cls(database[INTERVIEWS], database[RECENT_QUESTIONS])
 
     @property
     def collection(self) -> DocumentCollection:
@@ -254,21 +274,20 @@ class MongoInterviewRepository:
         )
         return [Interview.model_validate(document) async for document in cursor]
 
-    async def recent_question_ids(self, user_id: str, interviews: int) -> list[str]:
-        """Question ids of the user's last `interviews` interviews, most recent first."""
-        if interviews <= 0:
-            return []
-        # Deleted interviews count too: the candidate may well have practised them.
-        cursor = self._interviews.find(
-            {"user_id": user_id},
-            {"questions": 1, "created_at": 1, "id": 1},
-            sort=[("created_at", DESCENDING), ("id", DESCENDING)],
-            limit=interviews,
-        )
-        ids: list[str] = []
-        async for document in cursor:
-            ids += [str(question["question_id"]) for question in document.get("questions", [])]
-        return ids
+    async def recent(self, user_id: str) -> list[RecentInterview]:
+        """The user's latest interviews as last remembered, most recent first."""
+        async for document in self._recent.find({"_id": user_id}, limit=1):
+            return [RecentInterview.model_validate(item) for item in document["interviews"]]
+        return []
+
+    async def remember_recent(self, user_id: str, recent: list[RecentInterview]) -> None:
+        """Replace the user's list of latest interviews."""
+        update = {"$set": {"interviews": [item.model_dump() for item in recent]}}
+        try:
+            await self._recent.update_one({"_id": user_id}, update, upsert=True)
+        except DuplicateKeyError:
+            # A concurrent first write for this user inserted the document first.
+            await self._recent.update_one({"_id": user_id}, update)
 
     async def delete(self, user_id: str, interview_id: str, at: datetime) -> bool:
         """Hide the interview from its owner; False when there is no such live interview."""

@@ -45,6 +45,7 @@ from interview_builder.pagination import Cursor, PageRequest
 from interview_builder.repository import (
     InterviewFilter,
     InterviewRepository,
+    RecentInterview,
     SetupRecord,
     SetupRepository,
 )
@@ -206,11 +207,12 @@ class Interviews:
         parent's, for a retake) unless `questions` are given.
         """
         interview_id = interview_id or uuid.uuid4().hex
+        recent = await self._repository.recent(user_id) if self._recent else []
         if questions is None:
-            recent = await self._repository.recent_question_ids(user_id, self._recent)
+            asked = [question_id for item in recent for question_id in item.question_ids]
             if parent is not None:
-                recent = [q.question_id for q in parent.questions] + recent
-            questions = self._draw(slots, interview_id, recent)
+                asked = [q.question_id for q in parent.questions] + asked
+            questions = self._draw(slots, interview_id, asked)
         interview = Interview(
             id=interview_id,
             user_id=user_id,
@@ -231,6 +233,8 @@ class Interviews:
             if existing is None:
                 raise Conflict(f"interview {interview_id} was deleted")
             return existing, False
+        if self._recent:
+            await self._remember(user_id, interview, recent)
         if self._metrics is not None:
             self._metrics.interviews_created.labels(source).inc()
         logger.info("created interview %s (%s, %d questions)", interview.id, source, len(questions))
@@ -296,6 +300,19 @@ class Interviews:
         """Hide the interview from the user's lists and reads."""
         if not await self._repository.delete(user_id, interview_id, self._clock()):
             raise NotFound(f"interview {interview_id} not found")
+
+    async def _remember(
+        self, user_id: str, interview: Interview, recent: list[RecentInterview]
+    ) -> None:
+        latest = RecentInterview(
+            interview_id=interview.id, question_ids=[q.question_id for q in interview.questions]
+        )
+        # Read-modify-write without a lock: two interviews created at the same instant may
+        # leave one out, which only makes a later interview a little less fresh.
+        try:
+            await self._repository.remember_recent(user_id, [latest, *recent][: self._recent])
+        except Exception as error:  # the interview and its event are stored; this is a hint
+            logger.warning("could not remember the questions of %s: %r", interview.id, error)
 
     def _draw(self, slots: SetupSlots, interview_id: str, recent: list[str]) -> list[Question]:
         try:

@@ -16,6 +16,19 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (0, 0) if value is None else (1, value)
 
 
+def _project(document: dict[str, Any], projection: Mapping[str, Any] | None) -> dict[str, Any]:
+    # Top-level fields only, like the common fake.
+    if not projection:
+        return document
+    if any("." in name for name in projection):
+        raise NotImplementedError("the fake projects top-level fields only")
+    included = {name for name, flag in projection.items() if flag}
+    if included:
+        keep = included | ({"_id"} if projection.get("_id", 1) else set())
+        return {name: value for name, value in document.items() if name in keep}
+    return {name: value for name, value in document.items() if projection.get(name, 1)}
+
+
 class SortingCollection(InMemoryCollection):
     """The common in-memory collection plus `find(sort=...)` and `delete_many`."""
 
@@ -31,15 +44,13 @@ class SortingCollection(InMemoryCollection):
         if not sort:
             return super().find(filter, projection, limit=limit)
         matching = super().find(filter)
-        project = super().find
 
         async def ordered() -> AsyncIterator[dict[str, Any]]:
             documents = [document async for document in matching]
             for field, direction in reversed(sort):
                 documents.sort(key=lambda d: _sort_key(d.get(field)), reverse=direction < 0)
             for document in documents[:limit] if limit else documents:
-                async for projected in project({"_id": document["_id"]}, projection, limit=1):
-                    yield projected
+                yield _project(document, projection)
 
         return ordered()
 
