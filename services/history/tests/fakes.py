@@ -37,6 +37,14 @@ class SortingCollection(InMemoryCollection):
 
         return ordered()
 
+    async def list_indexes(self) -> AsyncIterator[Mapping[str, Any]]:
+        async def indexes() -> AsyncIterator[Mapping[str, Any]]:
+            yield {"name": "_id_", "key": {"_id": 1}}
+            for model in self.index_models:
+                yield model.document
+
+        return indexes()
+
 
 class Database(dict[str, SortingCollection]):
     """Collections created on first use, like a MongoDB database."""

@@ -2,7 +2,11 @@
 
 Writes are upserts of one document keyed by natural ids (user and interview or session), each
 event setting only its own fields. A write that races another event's first write for the same
-document hits the unique index; it is then retried as a plain update, which finds the document.
+document hits the unique key; it is then retried as a plain update, which finds the document.
+
+The natural key is also the document's ``_id``: FerretDB's SQLite backend looks documents up by
+``_id`` directly but scans the collection for any other filter, which made every upsert cost
+as much as the user's whole history.
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ class DocumentCollection(Protocol):
 
     async def create_indexes(self, indexes: Sequence[IndexModel]) -> list[str]: ...
 
+    async def list_indexes(self) -> AsyncIterator[Mapping[str, Any]]: ...
+
 
 class Database(Protocol):
     """A database whose collections are looked up by name, like PyMongo's."""
@@ -133,6 +139,12 @@ class HistoryRepository(Protocol):
     async def graded_attempts(self, user_id: str, *, details: bool) -> list[AttemptRecord]: ...
 
     async def report(self, user_id: str, session_id: str) -> AttemptReport | None: ...
+
+
+def document_id(user_id: str, natural_id: str) -> str:
+    """The ``_id`` of a user's interview, attempt or report; the length prefix keeps two
+    different (user, id) pairs from ever producing the same string."""
+    return f"{len(user_id)}:{user_id}/{natural_id}"
 
 
 def _newer_feedback(feedback_at: datetime | None) -> dict[str, Any]:
@@ -197,7 +209,12 @@ class MongoHistoryRepository:
             (self._attempts, ATTEMPTS),
             (self._reports, REPORTS),
         ):
-            await collection.create_indexes([spec.to_index_model() for spec in INDEXES[name]])
+            # FerretDB 1.24 (SQLite) drops the connection when createIndexes names an index that
+            # exists next to one with another number of keys, so only missing ones are created.
+            existing = {index["name"] async for index in await collection.list_indexes()}
+            missing = [spec.to_index_model() for spec in INDEXES[name] if spec.name not in existing]
+            if missing:
+                await collection.create_indexes(missing)
 
     async def save_interview(
         self, user_id: str, interview_id: str, fields: Mapping[str, Any], *, if_missing: bool
@@ -206,7 +223,11 @@ class MongoHistoryRepository:
         operator = "$setOnInsert" if if_missing else "$set"
         await _upsert(
             self._interviews,
-            {"user_id": user_id, "interview_id": interview_id},
+            {
+                "_id": document_id(user_id, interview_id),
+                "user_id": user_id,
+                "interview_id": interview_id,
+            },
             {},
             {operator: dict(fields)},
         )
@@ -222,7 +243,7 @@ class MongoHistoryRepository:
         """Set ``fields`` on the attempt; False when newer feedback is already there."""
         return await _upsert(
             self._attempts,
-            {"user_id": user_id, "session_id": session_id},
+            {"_id": document_id(user_id, session_id), "user_id": user_id, "session_id": session_id},
             _newer_feedback(feedback_at),
             {"$set": dict(fields)},
         )
@@ -238,7 +259,7 @@ class MongoHistoryRepository:
         """Set ``fields`` on the report; False when newer feedback is already there."""
         return await _upsert(
             self._reports,
-            {"user_id": user_id, "session_id": session_id},
+            {"_id": document_id(user_id, session_id), "user_id": user_id, "session_id": session_id},
             _newer_feedback(feedback_at),
             {"$set": dict(fields)},
         )
@@ -273,9 +294,8 @@ class MongoHistoryRepository:
         ids = sorted(set(interview_ids))
         if not ids:
             return {}
-        cursor = self._interviews.find(
-            {"user_id": user_id, "interview_id": {"$in": ids}}, {"_id": 0}
-        )
+        keys = [document_id(user_id, i) for i in ids]
+        cursor = self._interviews.find({"_id": {"$in": keys}, "user_id": user_id}, {"_id": 0})
         records = [InterviewRecord.model_validate(doc) async for doc in cursor]
         return {r.interview_id: r for r in records}
 
@@ -290,7 +310,7 @@ class MongoHistoryRepository:
     async def attempt(self, user_id: str, session_id: str) -> AttemptRecord | None:
         """The user's attempt ``session_id``, if there is one."""
         cursor = self._attempts.find(
-            {"user_id": user_id, "session_id": session_id}, {"_id": 0}, limit=1
+            {"_id": document_id(user_id, session_id), "user_id": user_id}, {"_id": 0}, limit=1
         )
         async for doc in cursor:
             return AttemptRecord.model_validate(doc)
@@ -328,7 +348,7 @@ class MongoHistoryRepository:
     async def report(self, user_id: str, session_id: str) -> AttemptReport | None:
         """The user's full report on attempt ``session_id``, if there is one."""
         cursor = self._reports.find(
-            {"user_id": user_id, "session_id": session_id}, {"_id": 0}, limit=1
+            {"_id": document_id(user_id, session_id), "user_id": user_id}, {"_id": 0}, limit=1
         )
         async for doc in cursor:
             return AttemptReport.model_validate(doc)

@@ -14,6 +14,7 @@ from common.events import (
     FeedbackReady,
     Interview,
     InterviewCreated,
+    InterviewSpec,
     InterviewType,
     Question,
     QuestionResult,
@@ -122,13 +123,13 @@ def session_completed(user_id: str, attempt: Attempt) -> SessionCompleted:
             started_at=attempt.at - timedelta(minutes=20),
             ended_at=attempt.at,
             outcome="completed",
-            interview={
-                "role": attempt.role,
-                "interview_type": attempt.interview_type,
-                "level": "mid",
-                "tech_stack": ["react", "typescript"],
-                "questions": asked,
-            },
+            interview=InterviewSpec(
+                role=attempt.role,
+                interview_type=attempt.interview_type,
+                level="mid",
+                tech_stack=["react", "typescript"],
+                questions=asked,
+            ),
             turns=turns,
         )
     )

@@ -156,3 +156,10 @@ async def test_an_ungradable_attempt_is_kept_but_never_scored(
     assert [(a.status, a.overall_score) for a in attempts.items] == [("ungradable", None)]
     progress = await queries.progress(USER, Scope(), window=3, last=10)
     assert progress.sessions == 0
+
+
+async def test_indexes_are_created_once_across_restarts(database: Database) -> None:
+    before = {name: len(c.index_models) for name, c in database.items()}
+    await MongoHistoryRepository.in_database(database).ensure_indexes()
+    assert {name: len(c.index_models) for name, c in database.items()} == before
+    assert before == {"attempts": 3, "interviews": 2, "reports": 1}
