@@ -1,0 +1,1 @@
+"""The LiveKit interviewer worker: the conductor's policy spoken in a room."""

@@ -1,0 +1,306 @@
+"""The interviewer in the room: a LiveKit ``Agent`` that lets the conductor decide every line.
+
+Each finished candidate turn goes to ``Conductor.on_candidate_turn``; the lines it returns are
+spoken one by one in their style, and a silence that goes on is offered to ``on_silence``.
+Every turn reaches the session store through the ``TranscriptJournal`` as it happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import (
+    NOT_GIVEN,
+    Agent,
+    AgentStateChangedEvent,
+    APIError,
+    ModelSettings,
+    NotGivenOr,
+    UserStateChangedEvent,
+    llm,
+    stt,
+)
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
+from livekit.agents.voice import SpeechHandle
+
+from common.events import Outcome
+from voice_agent.domain import Conductor, Phase, Utterance
+from voice_agent.speech.voice import StyledVoice
+from voice_agent.worker.backchannels import BackchannelCoach
+from voice_agent.worker.journal import TranscriptJournal
+from voice_agent.worker.metrics import WorkerMetrics
+from voice_agent.worker.phrasing import FollowUpRewriter
+from voice_agent.worker.turn_detection import RecentAudio
+
+logger = logging.getLogger(__name__)
+
+INSTRUCTIONS = (
+    "You are Mocksy, a friendly mock-interview interviewer. The interview's policy decides "
+    "every line; you never improvise."
+)
+
+
+@dataclass(frozen=True)
+class SessionClock:
+    """Milliseconds since the session started, the time base of every turn."""
+
+    started_at: float  # epoch seconds
+    now: Callable[[], float] = time.time
+
+    def ms(self, epoch_seconds: float) -> int:
+        """``epoch_seconds`` as milliseconds since the start (never negative)."""
+        return max(0, round((epoch_seconds - self.started_at) * 1000))
+
+    def now_ms(self) -> int:
+        """Now, as milliseconds since the start."""
+        return self.ms(self.now())
+
+
+class ConductorModel(llm.LLM[str]):
+    """Stands where the session expects a language model: the conductor writes every line.
+
+    ``Interviewer.llm_node`` answers each turn itself, so ``chat`` is never called; an
+    ``AgentSession`` still needs a model to accept the candidate's turns.
+    """
+
+    @property
+    def model(self) -> str:
+        return "conductor"
+
+    @property
+    def provider(self) -> str:
+        return "mocksy"
+
+    def chat(
+        self,
+        *,
+        chat_ctx: llm.ChatContext,
+        tools: list[llm.Tool] | None = None,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
+        tool_choice: NotGivenOr[llm.ToolChoice] = NOT_GIVEN,
+        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
+    ) -> llm.LLMStream:
+        raise APIError("the conductor writes the interviewer's lines", retryable=False)
+
+
+class Interviewer(Agent):
+    """Conducts one interview in a LiveKit session, driven by a ``Conductor``."""
+
+    def __init__(
+        self,
+        conductor: Conductor,
+        journal: TranscriptJournal,
+        clock: SessionClock,
+        *,
+        voice: StyledVoice | None = None,
+        rewriter: FollowUpRewriter | None = None,
+        metrics: WorkerMetrics | None = None,
+        candidate_audio: RecentAudio | None = None,
+        resumed: bool = False,
+        on_finished: Callable[[Outcome], Awaitable[None]] | None = None,
+        silence_check_interval_s: float = 1.0,
+    ) -> None:
+        super().__init__(instructions=INSTRUCTIONS)
+        self.conductor = conductor
+        self.journal = journal
+        self.clock = clock
+        self._voice = voice
+        self._rewriter = rewriter
+        self._metrics = metrics
+        self._candidate_audio = candidate_audio
+        self._resumed = resumed
+        self._on_finished = on_finished
+        self._silence_interval = silence_check_interval_s
+        self._speaking = asyncio.Lock()  # lines are handed to the session in order
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._candidate_speaking = False
+        self._interviewer_speaking = False
+        self._last_voice_ms = 0
+        self._finishing = False
+        self.backchannels: BackchannelCoach | None = None
+
+    # --- LiveKit hooks -------------------------------------------------------------------
+
+    async def on_enter(self) -> None:
+        """The session is up: greet and ask (or, after a reconnect, welcome back)."""
+        self.session.on("user_state_changed", self._on_user_state)
+        self.session.on("agent_state_changed", self._on_agent_state)
+        now = self.clock.now_ms()
+        self._last_voice_ms = now
+        lines = self.conductor.rejoin(now) if self._resumed else self.conductor.start(now)
+        self._spawn(self._speak(lines))
+        self._spawn(self._watch_silence())
+
+    async def on_exit(self) -> None:
+        """The session is closing: stop the timers."""
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+
+    def stt_node(
+        self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
+    ) -> AsyncIterable[stt.SpeechEvent | str] | Any:
+        """Transcribe as usual, keeping the latest audio for the end-of-turn model."""
+        if self._candidate_audio is None:
+            return Agent.default.stt_node(self, audio, model_settings)
+        return Agent.default.stt_node(self, self._kept(audio), model_settings)
+
+    async def llm_node(
+        self,
+        chat_ctx: llm.ChatContext,
+        tools: list[llm.Tool],
+        model_settings: ModelSettings,
+    ) -> None:
+        """The candidate finished a turn: the conductor decides the reply, spoken here."""
+        message = _last_candidate_message(chat_ctx)
+        if message is None:
+            return
+        await self.hear(
+            message.text_content or "",
+            started_at=message.metrics.get("started_speaking_at"),
+            stopped_at=message.metrics.get("stopped_speaking_at"),
+            confidence=message.transcript_confidence,
+        )
+
+    # --- the conversation ----------------------------------------------------------------
+
+    async def hear(
+        self,
+        text: str,
+        *,
+        started_at: float | None = None,
+        stopped_at: float | None = None,
+        confidence: float | None = None,
+    ) -> list[Utterance]:
+        """Record one candidate turn and speak the conductor's reply; returns the reply."""
+        now = self.clock.now_ms()
+        start_ms = self.clock.ms(started_at) if started_at else now
+        end_ms = max(start_ms, self.clock.ms(stopped_at) if stopped_at else now)
+        if confidence is not None and not 0.0 < confidence <= 1.0:
+            confidence = None  # the recognizer gave none
+        if self.backchannels is not None:
+            self.backchannels.turn_ended()
+        before = len(self.conductor.turns)
+        lines = self.conductor.on_candidate_turn(text, start_ms, end_ms, confidence)
+        for index in range(before, len(self.conductor.turns)):
+            if self.conductor.turns[index].speaker == "candidate":
+                self.journal.ready(index)
+        self._last_voice_ms = max(self._last_voice_ms, end_ms)
+        await self._speak(lines, reply_to=stopped_at)
+        return lines
+
+    async def check_silence(self) -> list[Utterance]:
+        """Offer the current silence to the conductor (a gentle prompt when it has gone on)."""
+        if self._candidate_speaking or self._interviewer_speaking or self._finishing:
+            return []
+        if self.conductor.phase not in (Phase.LISTENING, Phase.THINKING):
+            return []
+        now = self.clock.now_ms()
+        lines = self.conductor.on_silence(now, max(0, now - self._last_voice_ms))
+        await self._speak(lines)
+        return lines
+
+    async def _watch_silence(self) -> None:
+        while not self.conductor.finished:
+            await asyncio.sleep(self._silence_interval)
+            await self.check_silence()
+
+    async def _speak(self, lines: Sequence[Utterance], *, reply_to: float | None = None) -> None:
+        async with self._speaking:
+            for n, line in enumerate(lines):
+                text = line.text
+                if self._rewriter is not None and line.follow_up is not None:
+                    text = await self._rewriter.reword(line.follow_up, line.text)
+                audio: NotGivenOr[AsyncIterable[rtc.AudioFrame]] = NOT_GIVEN
+                if self._voice is not None and self.session.output.audio is not None:
+                    audio = _frames(self._voice.for_style(line.style), text)
+                handle = self.session.say(text, audio=audio, allow_interruptions=True)
+                self._spawn(self._after_spoken(line, text, handle, reply_to if n == 0 else None))
+
+    async def _after_spoken(
+        self, line: Utterance, text: str, handle: SpeechHandle, reply_to: float | None
+    ) -> None:
+        await handle
+        spoken = next(
+            (
+                item
+                for item in handle.chat_items
+                if isinstance(item, llm.ChatMessage) and item.role == "assistant"
+            ),
+            None,
+        )
+        started = spoken.metrics.get("started_speaking_at") if spoken else None
+        stopped = spoken.metrics.get("stopped_speaking_at") if spoken else None
+        interrupted = handle.interrupted or bool(spoken and spoken.interrupted)
+        estimate = self.conductor.turns[line.turn_index]
+        start_ms = self.clock.ms(started) if started else estimate.start_ms
+        end_ms = max(start_ms, self.clock.ms(stopped) if stopped else estimate.end_ms)
+        self.conductor.record_spoken(
+            line.turn_index,
+            start_ms,
+            end_ms,
+            interrupted=interrupted,
+            text=text if text != line.text else None,
+        )
+        self.journal.ready(line.turn_index)
+        self._last_voice_ms = max(self._last_voice_ms, end_ms)
+        if reply_to is not None and started is not None and self._metrics is not None:
+            self._metrics.response_latency.observe(max(0.0, started - reply_to))
+        if line.kind == "closing" and self.conductor.outcome is not None:
+            await self._finish(self.conductor.outcome)
+
+    async def _finish(self, outcome: Outcome) -> None:
+        if self._finishing:
+            return
+        self._finishing = True
+        await self.journal.drain()
+        if self._on_finished is not None:
+            await self._on_finished(outcome)
+
+    # --- what the session tells us -------------------------------------------------------
+
+    def _on_user_state(self, event: UserStateChangedEvent) -> None:
+        self._candidate_speaking = event.new_state == "speaking"
+        self._last_voice_ms = self.clock.now_ms()
+
+    def _on_agent_state(self, event: AgentStateChangedEvent) -> None:
+        was_speaking = self._interviewer_speaking
+        self._interviewer_speaking = event.new_state == "speaking"
+        if was_speaking or self._interviewer_speaking:
+            self._last_voice_ms = self.clock.now_ms()
+
+    async def _kept(self, audio: AsyncIterable[rtc.AudioFrame]) -> AsyncIterator[rtc.AudioFrame]:
+        async for frame in audio:
+            if self._candidate_audio is not None:
+                self._candidate_audio.push(frame)
+            yield frame
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("interviewer task failed", exc_info=task.exception())
+
+
+async def _frames(voice: Any, text: str) -> AsyncIterator[rtc.AudioFrame]:
+    async with voice.synthesize(text) as stream:
+        async for chunk in stream:
+            yield chunk.frame
+
+
+def _last_candidate_message(chat_ctx: llm.ChatContext) -> llm.ChatMessage | None:
+    for item in reversed(chat_ctx.items):
+        if isinstance(item, llm.ChatMessage):
+            return item if item.role == "user" else None
+    return None

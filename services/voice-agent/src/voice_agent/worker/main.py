@@ -1,0 +1,299 @@
+"""The interviewer worker: a LiveKit ``AgentServer`` that conducts one interview per job.
+
+``mocksy-voice worker start`` runs it (``run``). It registers as ``mocksy-interviewer``; each
+job's metadata names the session (``{"session_id": "..."}``), whose record in MongoDB holds the
+interview and, after a dropped connection or a crash, the turns so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import tempfile
+from collections.abc import Callable
+from typing import Any, Final
+
+from livekit.agents import (
+    AgentServer,
+    AgentSession,
+    AutoSubscribe,
+    CloseEvent,
+    JobContext,
+    JobExecutorType,
+    JobProcess,
+    TurnHandlingOptions,
+    cli,
+    room_io,
+)
+from livekit.agents.voice.background_audio import BackgroundAudioPlayer
+
+from common.events import Outcome, utcnow
+from common.mongo import open_client
+from voice_agent.domain import (
+    BackchannelPolicy,
+    Conductor,
+    TurnTakingPolicy,
+    TurnTakingRules,
+)
+from voice_agent.repository import MongoSessionStore, SessionRecord, SessionStore
+from voice_agent.worker.backchannels import BackchannelCoach, render_clips
+from voice_agent.worker.interviewer import ConductorModel, Interviewer, SessionClock
+from voice_agent.worker.journal import TranscriptJournal
+from voice_agent.worker.metrics import worker_metrics
+from voice_agent.worker.providers import SharedModels, SpeechStack, load_shared_models, speech_stack
+from voice_agent.worker.settings import InterviewerSettings
+from voice_agent.worker.turn_detection import PolicyTurnDetector, RecentAudio
+
+logger = logging.getLogger(__name__)
+
+MODELS_KEY: Final = "mocksy-models"
+
+
+def session_id_of(metadata: str) -> str:
+    """The session a job is for, from its dispatch metadata ``{"session_id": "..."}``."""
+    try:
+        session_id = json.loads(metadata or "{}").get("session_id")
+    except (json.JSONDecodeError, AttributeError) as error:
+        raise ValueError(
+            f"job metadata must be JSON with a session_id, got {metadata!r}"
+        ) from error
+    if not isinstance(session_id, str) or not 1 <= len(session_id) <= 64:
+        raise ValueError(f"job metadata session_id must be 1 to 64 characters, got {session_id!r}")
+    return session_id
+
+
+def turn_handling(
+    settings: InterviewerSettings, detector: PolicyTurnDetector
+) -> TurnHandlingOptions:
+    """How the session takes turns: the policy's detector, think-time, VAD barge-in."""
+    return {
+        "turn_detection": detector,
+        "endpointing": {
+            "mode": "fixed",
+            "min_delay": detector.decision_silence_ms / 1000,
+            # An unfinished answer keeps the floor through pauses this long.
+            "max_delay": settings.max_think_pause_ms / 1000,
+        },
+        # Offline there is no adaptive (cloud) interruption detector: plain VAD barge-in.
+        "interruption": {"enabled": True, "mode": "vad", "min_duration": 0.5},
+        "preemptive_generation": {"enabled": False},
+    }
+
+
+def turn_taking_policy(settings: InterviewerSettings) -> TurnTakingPolicy:
+    """The conductor's turn-taking policy with this worker's silences and threshold."""
+    defaults = TurnTakingRules()
+    return TurnTakingPolicy(
+        TurnTakingRules(
+            end_silence_with_detector_ms=settings.end_of_turn_silence_ms,
+            end_silence_ms=max(defaults.end_silence_ms, settings.end_of_turn_silence_ms),
+            max_think_pause_ms=settings.max_think_pause_ms,
+            end_of_turn_threshold=settings.end_of_turn_threshold,
+        )
+    )
+
+
+def new_conductor(record: SessionRecord, policy: TurnTakingPolicy) -> Conductor:
+    """The session's conductor: fresh, or rebuilt from its stored turns after a reconnect."""
+    if record.turns:
+        return Conductor.resume_from(
+            record.interview, record.turns, seed=record.seed, turn_taking=policy
+        )
+    return Conductor(record.interview, seed=record.seed, turn_taking=policy)
+
+
+class InterviewJob:
+    """One interview in one room: the session, its store, heartbeat and back-channels."""
+
+    def __init__(
+        self,
+        ctx: JobContext,
+        settings: InterviewerSettings,
+        store: SessionStore,
+        models: SharedModels,
+    ) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self.store = store
+        self.models = models
+        self.done = asyncio.Event()
+        self.lost = False  # another worker holds the session now
+        self.finished: Outcome | None = None
+
+    async def run(self, session_id: str) -> None:
+        """Conduct the interview until it ends, the candidate leaves, or the session is lost."""
+        ctx, settings, store = self.ctx, self.settings, self.store
+        record = await store.get(session_id)
+        if record is None or record.finished:
+            logger.warning(
+                "no live session for this job",
+                extra={"session_id": session_id, "state": record and record.state},
+            )
+            return
+        await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
+        await store.activate(session_id, ctx.worker_id, utcnow())
+        record = await store.get(session_id) or record
+        clock = SessionClock((record.started_at or utcnow()).timestamp())
+        stack: SpeechStack = await asyncio.to_thread(
+            speech_stack, settings, record.interview, self.models
+        )
+        policy = turn_taking_policy(settings)
+        conductor = new_conductor(record, policy)
+        journal = TranscriptJournal(
+            store,
+            session_id,
+            lambda: conductor.turns,
+            stored=len(record.turns),
+            current_question=lambda: conductor.question_id,
+        )
+        audio = RecentAudio()
+        detector = PolicyTurnDetector(policy, audio, stack.end_of_turn)
+
+        async def finished(outcome: Outcome) -> None:
+            self.finished = outcome
+            if not await store.finish(session_id, outcome, utcnow()):
+                logger.info("session was already finished", extra={"session_id": session_id})
+            self.done.set()
+
+        interviewer = Interviewer(
+            conductor,
+            journal,
+            clock,
+            voice=stack.voice,
+            rewriter=stack.rewriter,
+            metrics=worker_metrics(),
+            candidate_audio=audio,
+            resumed=bool(record.turns),
+            on_finished=finished,
+            silence_check_interval_s=settings.silence_check_interval_s,
+        )
+        session: AgentSession[Any] = AgentSession(
+            stt=stack.stt,
+            vad=stack.vad,
+            llm=ConductorModel(),
+            turn_handling=turn_handling(settings, detector),
+            user_away_timeout=None,
+        )
+        session.on("close", self._on_close)
+        player: BackgroundAudioPlayer | None = None
+        coach: BackchannelCoach | None = None
+        heartbeat = asyncio.create_task(self._heartbeat(session_id), name="heartbeat")
+        try:
+            await session.start(
+                interviewer,
+                room=ctx.room,
+                room_options=room_io.RoomOptions(close_on_disconnect=True),
+            )
+            if settings.backchannels:
+                player = BackgroundAudioPlayer()
+                await player.start(room=ctx.room, agent_session=session)
+                backchannel_policy = BackchannelPolicy(seed=record.seed)
+                clips = await render_clips(stack.voice.neutral, backchannel_policy.rules.clips)
+                coach = BackchannelCoach(
+                    backchannel_policy, clips, player, conductor, journal, detector, clock
+                )
+                interviewer.backchannels = coach
+                coach.attach(session)
+            await self.done.wait()
+        finally:
+            heartbeat.cancel()
+            if coach is not None:
+                await coach.aclose()
+            await journal.drain()
+            if self.finished is None and not self.lost:
+                # The candidate left (or the job is being stopped): the grace period starts.
+                await store.set_state(session_id, "interrupted", at=utcnow())
+            if player is not None:
+                await player.aclose()
+            await session.aclose()
+
+    def _on_close(self, event: CloseEvent) -> None:
+        logger.info("session closed: %s", event.reason)
+        self.done.set()
+
+    async def _heartbeat(self, session_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_interval_s)
+            try:
+                alive = await self.store.heartbeat(session_id, self.ctx.worker_id, utcnow())
+            except Exception:  # the store is unreachable: keep interviewing, try again
+                logger.warning("heartbeat failed", exc_info=True)
+                continue
+            if not alive:
+                logger.warning("session taken over or ended", extra={"session_id": session_id})
+                self.lost = True
+                self.done.set()
+                return
+
+
+def prewarm(proc: JobProcess) -> None:
+    """Load the shared models when a job process starts, before any job arrives."""
+    proc.userdata[MODELS_KEY] = load_shared_models()
+
+
+async def conduct_interview(ctx: JobContext) -> None:
+    """A job: conduct the interview of the session named in the job's metadata."""
+    settings = InterviewerSettings()
+    session_id = session_id_of(ctx.job.metadata)
+    ctx.log_context_fields = {"session_id": session_id}
+    prewarmed = ctx.proc.userdata.get(MODELS_KEY)
+    models = (
+        prewarmed
+        if isinstance(prewarmed, SharedModels)
+        else await asyncio.to_thread(load_shared_models)
+    )
+    metrics = worker_metrics()
+    metrics.sessions.inc()
+    try:
+        async with open_client(settings.mongodb_uri, "mocksy-voice-worker") as client:
+            store = MongoSessionStore(client[settings.database]["sessions"])
+            await InterviewJob(ctx, settings, store, models).run(session_id)
+    finally:
+        metrics.sessions.dec()
+        ctx.shutdown("interview over")
+
+
+def session_load(max_sessions: int) -> Callable[[AgentServer], float]:
+    """Load as LiveKit sees it: the share of this worker's interview slots in use."""
+
+    def load(server: AgentServer) -> float:
+        return min(1.0, len(server.active_jobs) / max_sessions)
+
+    return load
+
+
+def build_server(
+    settings: InterviewerSettings | None = None,
+    *,
+    executor: JobExecutorType = JobExecutorType.PROCESS,
+    metrics_port: int | None = None,
+) -> AgentServer:
+    """The worker, registered as ``settings.agent_name``; full at ``max_sessions`` interviews."""
+    settings = settings or InterviewerSettings()
+    server = AgentServer(
+        ws_url=settings.livekit_url,
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret.get_secret_value(),
+        job_executor_type=executor,
+        load_fnc=session_load(settings.max_sessions),
+        # Full when every slot is taken: with n slots the load steps by 1/n.
+        load_threshold=(settings.max_sessions - 0.5) / settings.max_sessions,
+        drain_timeout=settings.drain_timeout_s,
+        num_idle_processes=min(2, settings.max_sessions),
+        initialize_process_timeout=120.0,
+        setup_fnc=prewarm,
+        port=settings.worker_http_port,
+        prometheus_port=metrics_port,
+        prometheus_multiproc_dir=(
+            tempfile.mkdtemp(prefix="mocksy-worker-metrics-") if metrics_port else None
+        ),
+    )
+    server.rtc_session(conduct_interview, agent_name=settings.agent_name)
+    return server
+
+
+def run() -> None:
+    """``mocksy-voice worker start|dev``: run the worker until stopped (it drains first)."""
+    settings = InterviewerSettings()
+    cli.run_app(build_server(settings, metrics_port=settings.worker_metrics_port))

@@ -1,0 +1,88 @@
+"""When the interviewer takes the floor, and which jobs and how many a worker takes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from livekit import rtc
+from livekit.agents import llm
+
+from voice_agent.worker.main import session_id_of, turn_handling, turn_taking_policy
+from voice_agent.worker.settings import InterviewerSettings
+from voice_agent.worker.turn_detection import (
+    WINDOW_SAMPLES,
+    PolicyTurnDetector,
+    RecentAudio,
+)
+
+
+def settings(**overrides: object) -> InterviewerSettings:
+    return InterviewerSettings(livekit_api_key="devkey", livekit_api_secret="secret", **overrides)
+
+
+def said(*turns: str) -> llm.ChatContext:
+    chat = llm.ChatContext.empty()
+    chat.add_message(role="assistant", content="How would you find duplicates?")
+    for text in turns:
+        chat.add_message(role="user", content=text)
+    return chat
+
+
+@pytest.fixture
+def detector() -> PolicyTurnDetector:
+    # No audio model: the policy decides from the words and the longer silence.
+    return PolicyTurnDetector(turn_taking_policy(settings()), RecentAudio(), None)
+
+
+async def test_a_finished_answer_ends_the_turn(detector: PolicyTurnDetector) -> None:
+    probability = await detector.predict_end_of_turn(said("I would use a hash set."))
+    assert probability >= await detector.unlikely_threshold(None)
+
+
+@pytest.mark.parametrize(
+    "trailing", ["I would use a hash set and", "So the first thing I would do is, um", "Well,"]
+)
+async def test_a_trailing_answer_keeps_the_floor(
+    detector: PolicyTurnDetector, trailing: str
+) -> None:
+    probability = await detector.predict_end_of_turn(said(trailing))
+    assert probability < await detector.unlikely_threshold(None)
+
+
+async def test_asking_for_time_is_a_turn_of_its_own(detector: PolicyTurnDetector) -> None:
+    probability = await detector.predict_end_of_turn(said("Let me think about that"))
+    assert probability >= await detector.unlikely_threshold(None)
+
+
+def test_pauses_up_to_the_think_time_do_not_end_an_answer(detector: PolicyTurnDetector) -> None:
+    options = turn_handling(settings(max_think_pause_ms=8_000), detector)
+    endpointing = options["endpointing"]
+    assert endpointing["max_delay"] == 8.0
+    # Without the audio model the policy's longer silence applies to finished answers.
+    assert endpointing["min_delay"] == 2.0
+    assert options["interruption"]["mode"] == "vad"
+
+
+def test_recent_audio_keeps_the_last_window_at_16k() -> None:
+    audio = RecentAudio()
+    for n in range(30):  # 3 s of 48 kHz audio, each 100 ms frame a different level
+        pcm = np.full(4_800, n * 100, dtype=np.int16)
+        audio.push(rtc.AudioFrame(pcm.tobytes(), 48_000, 1, 4_800))
+    window = audio.window()
+    assert len(window) == WINDOW_SAMPLES
+    # The newest audio is at the end (the resampler holds back a few milliseconds).
+    assert 2_600 <= float(np.mean(window[-800:])) <= 2_950
+
+
+def test_job_metadata_names_the_session() -> None:
+    assert session_id_of('{"session_id": "abc123"}') == "abc123"
+    with pytest.raises(ValueError, match="session_id must be 1 to 64 characters"):
+        session_id_of('{"session": "abc"}')
+    with pytest.raises(ValueError, match="must be JSON with a session_id"):
+        session_id_of("not json")
+
+
+def test_openai_speech_needs_somewhere_to_send_audio() -> None:
+    with pytest.raises(ValueError, match="speech=openai needs"):
+        settings(speech="openai")
+    assert settings(speech="openai", openai_stt_base_url="http://127.0.0.1:9/v1").speech == "openai"
