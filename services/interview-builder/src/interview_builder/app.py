@@ -22,7 +22,13 @@ from interview_builder.domain.bank import load_bank
 from interview_builder.domain.generation import InterviewGenerator
 from interview_builder.domain.setup_parser import SetupParser
 from interview_builder.domain.slots import SlotExtractor
-from interview_builder.llm import FallbackExtractor, OpenAISlotExtractor
+from interview_builder.llm import (
+    ChatCompletions,
+    FallbackExtractor,
+    FallbackQuestionSource,
+    OpenAIQuestionWriter,
+    OpenAISlotExtractor,
+)
 from interview_builder.metrics import BuilderMetrics
 from interview_builder.repository import (
     INTERVIEWS,
@@ -37,6 +43,7 @@ from interview_builder.service import (
     Interviews,
     InvalidInput,
     NotFound,
+    QuestionSource,
     SetupChats,
     SetupIncomplete,
     utc_now,
@@ -52,11 +59,13 @@ def create_app(
     validator: AccessTokenValidator | None = None,
     database: Database | None = None,
     extractor: SlotExtractor | None = None,
+    questions: QuestionSource | None = None,
     clock: Clock = utc_now,
 ) -> FastAPI:
     """Build the app; nothing connects until the lifespan starts.
 
-    With a `database` given (component tests) there is no MongoDB client and no outbox relay.
+    With a `database` given (component tests) there is no MongoDB client and no outbox relay;
+    `extractor` and `questions` replace the configured setup-message reader and question source.
     """
     settings = settings or BuilderSettings()
     metrics = BuilderMetrics()
@@ -83,11 +92,13 @@ def create_app(
             app.state.token_validator = validator or TokenValidator(
                 settings.keycloak_issuer, settings.api_audience, http_client=http
             )
-            slot_extractor = extractor or _slot_extractor(settings, metrics, stack)
-            generator = InterviewGenerator(load_bank())
+            bank = InterviewGenerator(load_bank())
+            llm = _llm_client(settings, stack)
+            slot_extractor = extractor or _slot_extractor(settings, metrics, llm)
+            question_source = questions or _question_source(settings, metrics, llm, bank)
             app.state.interviews = interview_service = Interviews(
                 interview_repository,
-                generator,
+                question_source,
                 recent_interviews=settings.recent_interviews,
                 metrics=metrics,
                 clock=clock,
@@ -131,24 +142,53 @@ def create_app(
     return app
 
 
+def _llm_client(settings: BuilderSettings, stack: contextlib.AsyncExitStack) -> httpx.Client | None:
+    if not settings.llm_enabled:
+        return None
+    client = httpx.Client()
+    stack.callback(client.close)
+    logger.info("LLM at %s (model %s)", settings.llm_base_url, settings.llm_model)
+    return client
+
+
+def _chat(settings: BuilderSettings, client: httpx.Client, timeout: float) -> ChatCompletions:
+    base_url, model = settings.llm_base_url, settings.llm_model
+    if base_url is None or model is None:  # settings validation makes this unreachable
+        raise RuntimeError("the LLM needs llm_base_url and llm_model")
+    return ChatCompletions(
+        base_url,
+        model,
+        api_key=settings.llm_api_key,
+        timeout=timeout,
+        client=client,
+    )
+
+
 def _slot_extractor(
-    settings: BuilderSettings, metrics: BuilderMetrics, stack: contextlib.AsyncExitStack
+    settings: BuilderSettings, metrics: BuilderMetrics, client: httpx.Client | None
 ) -> SlotExtractor:
     parser = SetupParser()
-    if not settings.llm_enabled or settings.llm_base_url is None or settings.llm_model is None:
+    if client is None:
         return parser
-    llm = OpenAISlotExtractor(
-        settings.llm_base_url,
-        settings.llm_model,
-        api_key=settings.llm_api_key,
-        timeout=settings.llm_timeout_s,
-    )
-    stack.callback(llm.close)
-    logger.info(
-        "setup chats read messages with %s at %s", settings.llm_model, settings.llm_base_url
-    )
     return FallbackExtractor(
-        llm, parser, on_fallback=lambda reason: metrics.llm_fallbacks.labels(reason).inc()
+        OpenAISlotExtractor(_chat(settings, client, settings.llm_timeout_s)),
+        parser,
+        on_fallback=lambda reason: metrics.llm_fallbacks.labels("setup_message", reason).inc(),
+    )
+
+
+def _question_source(
+    settings: BuilderSettings,
+    metrics: BuilderMetrics,
+    client: httpx.Client | None,
+    bank: InterviewGenerator,
+) -> QuestionSource:
+    if client is None or not settings.llm_questions:
+        return bank
+    return FallbackQuestionSource(
+        OpenAIQuestionWriter(_chat(settings, client, settings.llm_questions_timeout_s)),
+        bank,
+        on_fallback=lambda reason: metrics.llm_fallbacks.labels("questions", reason).inc(),
     )
 
 

@@ -14,8 +14,9 @@ class BuilderMetrics(ServiceMetrics):
         super().__init__("interview-builder")
         self.llm_fallbacks = Counter(
             self.name("llm_fallbacks_total"),
-            "Setup messages the rule parser read because the LLM call failed, by reason.",
-            ["reason"],
+            "LLM answers replaced by the offline path (rule parser, question bank), by task "
+            "and reason.",
+            ["task", "reason"],
             registry=self.registry,
         )
         self.interviews_created = Counter(

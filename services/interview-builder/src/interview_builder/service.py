@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from common.events import (
     Interview,
@@ -28,11 +28,7 @@ from interview_builder.domain.conversation import (
     SetupIncompleteError,
     SetupReply,
 )
-from interview_builder.domain.generation import (
-    GenerationError,
-    InterviewGenerator,
-    StackTooLargeError,
-)
+from interview_builder.domain.generation import GenerationError
 from interview_builder.domain.slots import (
     DEFAULT_QUESTION_COUNT,
     SetupSlots,
@@ -60,6 +56,14 @@ def utc_now() -> datetime:
     """The current time, cut to milliseconds as BSON stores it (so reads equal writes)."""
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class QuestionSource(Protocol):
+    """Picks or writes an interview's questions: the bank's `InterviewGenerator`, or an LLM."""
+
+    def generate(
+        self, slots: SetupSlots, seed: int, exclude_question_ids: Sequence[str] = ()
+    ) -> list[Question]: ...
 
 
 class NotFound(Exception):
@@ -157,14 +161,14 @@ class Interviews:
     def __init__(
         self,
         repository: InterviewRepository,
-        generator: InterviewGenerator,
+        questions: QuestionSource,
         *,
         recent_interviews: int = 3,
         metrics: BuilderMetrics | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._repository = repository
-        self._generator = generator
+        self._questions = questions
         self._recent = recent_interviews
         self._metrics = metrics
         self._clock = clock
@@ -212,7 +216,7 @@ class Interviews:
             asked = [question_id for item in recent for question_id in item.question_ids]
             if parent is not None:
                 asked = [q.question_id for q in parent.questions] + asked
-            questions = self._draw(slots, interview_id, asked)
+            questions = await self._draw(slots, interview_id, asked)
         interview = Interview(
             id=interview_id,
             user_id=user_id,
@@ -314,13 +318,31 @@ class Interviews:
         except Exception as error:  # the interview and its event are stored; this is a hint
             logger.warning("could not remember the questions of %s: %r", interview.id, error)
 
-    def _draw(self, slots: SetupSlots, interview_id: str, recent: list[str]) -> list[Question]:
+    async def _draw(
+        self, slots: SetupSlots, interview_id: str, recent: list[str]
+    ) -> list[Question]:
+        _, technical = slots.split
+        technologies = len(slots.tech_stack)
+        if 0 < technical < technologies:
+            needed = smallest_count_covering(slots.interview_type, technologies)
+            if needed > MAX_QUESTIONS:
+                raise InvalidInput(
+                    "tech_stack",
+                    f"tech_stack has {technologies} technologies, more than a "
+                    f"{slots.interview_type} interview of at most {MAX_QUESTIONS} questions "
+                    "can cover (one technical question each)",
+                )
+            raise InvalidInput(
+                "question_count",
+                f"question_count must be at least {needed} for a {slots.interview_type} "
+                f"interview on {technologies} technologies (one technical question each)",
+                suggestions=[str(needed)],
+            )
         try:
-            return self._generator.generate(slots, _seed(interview_id), exclude_question_ids=recent)
-        except StackTooLargeError as error:
-            needed = smallest_count_covering(slots.interview_type, len(slots.tech_stack))
-            suggestions = [str(needed)] if needed <= MAX_QUESTIONS else []
-            raise InvalidInput("question_count", str(error), suggestions=suggestions) from error
+            # In a worker thread: an LLM question writer blocks on HTTP.
+            return await asyncio.to_thread(
+                self._questions.generate, slots, _seed(interview_id), recent
+            )
         except GenerationError as error:
             raise InvalidInput("question_count", str(error)) from error
 

@@ -43,6 +43,11 @@ class BuilderSettings(BaseServiceSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    llm_questions: bool = Field(
+        default=False,
+        description="Write questions with the LLM (checked, falling back to the bank).",
+    )
+    llm_questions_timeout_s: float = Field(default=30.0, gt=0, le=300)
 
     @property
     def llm_enabled(self) -> bool:
@@ -53,4 +58,6 @@ class BuilderSettings(BaseServiceSettings):
     def _llm_needs_a_model(self) -> Self:
         if self.llm_base_url and not self.llm_model:
             raise ValueError("llm_model must be set when llm_base_url is set")
+        if self.llm_questions and not self.llm_base_url:
+            raise ValueError("llm_questions needs llm_base_url and llm_model")
         return self

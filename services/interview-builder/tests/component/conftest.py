@@ -12,6 +12,7 @@ from asgi_lifespan import LifespanManager
 from common.testing.identity import FakeIdentityProvider
 from interview_builder.app import create_app
 from interview_builder.domain.slots import SlotExtractor
+from interview_builder.service import QuestionSource
 from interview_builder.settings import BuilderSettings
 from interview_builder.testing import InMemoryDatabase, MovableClock
 
@@ -48,16 +49,19 @@ async def start_api(
     clock: MovableClock,
     settings: BuilderSettings,
 ) -> AsyncIterator[StartApi]:
-    """Starts the API (optionally with a given slot extractor) and returns a client for it."""
+    """Starts the API (optionally with its own slot extractor or question source)."""
     managers: list[LifespanManager] = []
     clients: list[httpx.AsyncClient] = []
 
-    async def start(extractor: SlotExtractor | None = None) -> httpx.AsyncClient:
+    async def start(
+        extractor: SlotExtractor | None = None, questions: QuestionSource | None = None
+    ) -> httpx.AsyncClient:
         app = create_app(
             settings,
             validator=realm.validator(),
             database=database,
             extractor=extractor,
+            questions=questions,
             clock=clock,
         )
         manager = LifespanManager(app)

@@ -123,7 +123,10 @@ async def test_too_few_questions_for_the_stack_says_how_many_fit(
     assert response.status_code == 422
     [problem] = response.json()["detail"]
     assert problem["loc"] == ["body", "question_count"]
-    assert "at least 3 questions" in problem["msg"]
+    assert problem["msg"] == (
+        "question_count must be at least 3 for a technical interview on 3 technologies "
+        "(one technical question each)"
+    )
     assert problem["ctx"]["suggestions"] == ["3"]
 
 

@@ -13,17 +13,18 @@ from pydantic import SecretStr
 from interview_builder.domain.setup_parser import SetupParser
 from interview_builder.domain.slots import SlotUpdate
 from interview_builder.llm import (
-    FUNCTION_NAME,
+    SLOTS_FUNCTION,
+    ChatCompletions,
     FallbackExtractor,
+    LLMCallError,
     OpenAISlotExtractor,
-    SlotExtractionError,
     completions_url,
 )
 
 Reply = Callable[[httpx.Request], httpx.Response]
 
 
-def tool_call(arguments: Any, name: str = FUNCTION_NAME) -> dict[str, Any]:
+def tool_call(arguments: Any, name: str = SLOTS_FUNCTION) -> dict[str, Any]:
     """A chat completion whose message is one function call, as OpenAI sends it."""
     return {
         "id": "chatcmpl-1",
@@ -66,13 +67,14 @@ class ChatServer:
         return body
 
 
-def answering(arguments: Any, *, name: str = FUNCTION_NAME) -> Reply:
+def answering(arguments: Any, *, name: str = SLOTS_FUNCTION) -> Reply:
     return lambda _: httpx.Response(200, json=tool_call(arguments, name))
 
 
 def extractor_for(server: ChatServer, **options: Any) -> OpenAISlotExtractor:
     client = httpx.Client(transport=httpx.MockTransport(server))
-    return OpenAISlotExtractor("http://llm.test", "smollm2", client=client, timeout=0.5, **options)
+    chat = ChatCompletions("http://llm.test", "smollm2", client=client, timeout=0.5, **options)
+    return OpenAISlotExtractor(chat)
 
 
 class FallbackLog:
@@ -101,9 +103,9 @@ def test_a_valid_tool_call_becomes_the_slot_update() -> None:
     }
     assert "just asked for the role" in body["messages"][0]["content"]
     [tool] = body["tools"]
-    assert tool["function"]["name"] == FUNCTION_NAME
+    assert tool["function"]["name"] == SLOTS_FUNCTION
     assert tool["function"]["parameters"] == SlotUpdate.model_json_schema()
-    assert body["tool_choice"] == {"type": "function", "function": {"name": FUNCTION_NAME}}
+    assert body["tool_choice"] == {"type": "function", "function": {"name": SLOTS_FUNCTION}}
 
 
 def test_arguments_sent_as_an_object_are_accepted_too() -> None:
@@ -161,7 +163,7 @@ def _refused(request: httpx.Request) -> httpx.Response:
 )
 def test_every_failure_falls_back_to_the_rule_parser(reply: Reply, reason: str) -> None:
     server = ChatServer(reply)
-    with pytest.raises(SlotExtractionError) as raised:
+    with pytest.raises(LLMCallError) as raised:
         extractor_for(server).parse("senior backend, 6 questions on python")
     assert raised.value.reason == reason
 
