@@ -22,9 +22,10 @@ from interview_builder.service import Interviews, InvalidInput, SetupChats
 from interview_builder.technologies import UnknownTechnology, canonical_technology
 
 
-def owner(user: CurrentUser) -> str:
+async def owner(user: CurrentUser) -> str:
     """The caller's user id; every resource here belongs to exactly one user."""
-    user_id_var.set(user.user_id)  # so every log line of the request names the user
+    # Async so that it runs in the request's own context: every later log line names the user.
+    user_id_var.set(user.user_id)
     return user.user_id
 
 
