@@ -15,6 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from asgi_lifespan import LifespanManager
 from keycloak import KeycloakAdmin, KeycloakOpenID
 from pymongo import AsyncMongoClient
@@ -22,6 +25,7 @@ from pymongo import AsyncMongoClient
 from common.events import EventEnvelope
 from common.messaging import EventPublisher, create_broker
 from history.app import create_app
+from history.consumers import CONSUMERS
 from history.settings import HistorySettings
 from history.testing import EPOCH, Attempt, feedback_ready, interview_created, session_completed
 from tests.integration.servers import Servers
@@ -61,6 +65,41 @@ async def new_candidate(servers: Servers, admin: KeycloakAdmin) -> Candidate:
     return Candidate(user_id, {"Authorization": f"Bearer {tokens['access_token']}"})
 
 
+async def start_at_the_end(servers: Servers, service: str) -> None:
+    """Commit the topics' end offsets for this run's consumer groups.
+
+    A new group would otherwise read every record other test runs and services ever published
+    (``earliest``), which makes the test as slow as the topics are long.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([event.topic for _, event in CONSUMERS])
+    finally:
+        await admin.close()
+    for name, event in CONSUMERS:
+        partitions = [
+            TopicPartition(event.topic, p["partition"])
+            for topic in described
+            if topic["topic"] == event.topic
+            for p in topic["partitions"]
+        ]
+        if not partitions:
+            continue  # a topic not created yet has no backlog either
+        group = AIOKafkaConsumer(
+            bootstrap_servers=servers.kafka_bootstrap_servers,
+            group_id=f"mocksy-{service}.{name}",
+            enable_auto_commit=False,
+        )
+        await group.start()
+        try:
+            group.assign(partitions)
+            ends = await group.end_offsets(partitions)
+            await group.commit({tp: OffsetAndMetadata(end, "") for tp, end in ends.items()})
+        finally:
+            await group.stop()
+
+
 @dataclass
 class Stack:
     api: httpx.AsyncClient
@@ -73,11 +112,13 @@ class Stack:
 async def stack(servers: Servers) -> AsyncIterator[Stack]:
     run = uuid.uuid4().hex[:8]
     database = f"history_it_{run}"
+    # A service name of its own gives this run its own consumer groups, so another history
+    # process on the same Kafka cannot take the records meant for this one.
+    service = f"history-it-{run}"
+    await start_at_the_end(servers, service)
     settings = HistorySettings.model_validate(
         {
-            # A service name of its own gives this run its own consumer groups, so another
-            # history process on the same Kafka cannot take the records meant for this one.
-            "service_name": f"history-it-{run}",
+            "service_name": service,
             "database": database,
             "kafka_bootstrap_servers": servers.kafka_bootstrap_servers,
             "mongodb_uri": servers.mongodb_uri,

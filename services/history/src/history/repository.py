@@ -1,12 +1,12 @@
 """Where the history read models live: the repository port and its MongoDB adapter.
 
 Writes are upserts of one document keyed by natural ids (user and interview or session), each
-event setting only its own fields. A write that races another event's first write for the same
-document hits the unique key; it is then retried as a plain update, which finds the document.
+event setting only its own fields, so the documents end up the same in any order.
 
-The natural key is also the document's ``_id``: FerretDB's SQLite backend looks documents up by
-``_id`` directly but scans the collection for any other filter, which made every upsert cost
-as much as the user's whole history.
+Every write and every lookup of one document filters on ``_id`` alone, and ``_id`` is the
+natural key: FerretDB's SQLite backend finds a document by ``_id`` directly but scans the
+collection for any other filter (``_id`` plus anything else included), which made each
+upsert cost as much as the whole collection.
 """
 
 from __future__ import annotations
@@ -130,8 +130,6 @@ class HistoryRepository(Protocol):
         self, user_id: str, interview_ids: Iterable[str]
     ) -> list[AttemptRecord]: ...
 
-    async def attempt(self, user_id: str, session_id: str) -> AttemptRecord | None: ...
-
     async def feedback_attempts(
         self, user_id: str, filters: FeedbackFilter, page: PageRequest
     ) -> list[AttemptRecord]: ...
@@ -147,18 +145,9 @@ def document_id(user_id: str, natural_id: str) -> str:
     return f"{len(user_id)}:{user_id}/{natural_id}"
 
 
-def _newer_feedback(feedback_at: datetime | None) -> dict[str, Any]:
-    # A re-scored session may produce a second FeedbackReady; the newest feedback wins whatever
-    # order the two arrive in, and a redelivery of the same one is applied again harmlessly.
-    if feedback_at is None:
-        return {}
-    return {
-        "$or": [
-            {"feedback_created_at": {"$exists": False}},
-            {"feedback_created_at": None},
-            {"feedback_created_at": {"$lte": feedback_at}},
-        ]
-    }
+def _millis(value: datetime) -> datetime:
+    # BSON keeps milliseconds: compare what is stored with what would be stored.
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def _range(field: str, low: datetime | None, high: datetime | None) -> dict[str, Any]:
@@ -221,15 +210,9 @@ class MongoHistoryRepository:
     ) -> None:
         """Set ``fields`` on the interview, or only create it with them when ``if_missing``."""
         operator = "$setOnInsert" if if_missing else "$set"
+        key = {"user_id": user_id, "interview_id": interview_id}
         await _upsert(
-            self._interviews,
-            {
-                "_id": document_id(user_id, interview_id),
-                "user_id": user_id,
-                "interview_id": interview_id,
-            },
-            {},
-            {operator: dict(fields)},
+            self._interviews, document_id(user_id, interview_id), {operator: {**fields, **key}}
         )
 
     async def save_attempt(
@@ -241,12 +224,7 @@ class MongoHistoryRepository:
         feedback_at: datetime | None = None,
     ) -> bool:
         """Set ``fields`` on the attempt; False when newer feedback is already there."""
-        return await _upsert(
-            self._attempts,
-            {"_id": document_id(user_id, session_id), "user_id": user_id, "session_id": session_id},
-            _newer_feedback(feedback_at),
-            {"$set": dict(fields)},
-        )
+        return await self._save(self._attempts, user_id, session_id, fields, feedback_at)
 
     async def save_report(
         self,
@@ -257,12 +235,29 @@ class MongoHistoryRepository:
         feedback_at: datetime | None = None,
     ) -> bool:
         """Set ``fields`` on the report; False when newer feedback is already there."""
-        return await _upsert(
-            self._reports,
-            {"_id": document_id(user_id, session_id), "user_id": user_id, "session_id": session_id},
-            _newer_feedback(feedback_at),
-            {"$set": dict(fields)},
-        )
+        return await self._save(self._reports, user_id, session_id, fields, feedback_at)
+
+    async def _save(
+        self,
+        collection: DocumentCollection,
+        user_id: str,
+        session_id: str,
+        fields: Mapping[str, Any],
+        feedback_at: datetime | None,
+    ) -> bool:
+        key = document_id(user_id, session_id)
+        if feedback_at is not None:
+            # A re-scored session may get a second FeedbackReady: the newest one wins in either
+            # order, and the same one delivered again is applied again harmlessly. Reading, then
+            # writing, is safe: one user's feedback events share a partition and are handled one
+            # at a time, and the other events never write these fields.
+            async for stored in collection.find({"_id": key}, {"feedback_created_at": 1}, limit=1):
+                previous = stored.get("feedback_created_at")
+                if previous is not None and previous > _millis(feedback_at):
+                    return False
+        update = {"$set": {**fields, "user_id": user_id, "session_id": session_id}}
+        await _upsert(collection, key, update)
+        return True
 
     async def interviews(
         self, user_id: str, filters: InterviewFilter, page: PageRequest
@@ -294,8 +289,11 @@ class MongoHistoryRepository:
         ids = sorted(set(interview_ids))
         if not ids:
             return {}
-        keys = [document_id(user_id, i) for i in ids]
-        cursor = self._interviews.find({"_id": {"$in": keys}, "user_id": user_id}, {"_id": 0})
+        if len(ids) == 1:
+            cursor = self._interviews.find({"_id": document_id(user_id, ids[0])}, {"_id": 0})
+        else:
+            query = {"user_id": user_id, "interview_id": {"$in": ids}}
+            cursor = self._interviews.find(query, {"_id": 0})
         records = [InterviewRecord.model_validate(doc) async for doc in cursor]
         return {r.interview_id: r for r in records}
 
@@ -306,15 +304,6 @@ class MongoHistoryRepository:
             return []
         cursor = self._attempts.find({"user_id": user_id, "interview_id": {"$in": ids}}, {"_id": 0})
         return [AttemptRecord.model_validate(doc) async for doc in cursor]
-
-    async def attempt(self, user_id: str, session_id: str) -> AttemptRecord | None:
-        """The user's attempt ``session_id``, if there is one."""
-        cursor = self._attempts.find(
-            {"_id": document_id(user_id, session_id), "user_id": user_id}, {"_id": 0}, limit=1
-        )
-        async for doc in cursor:
-            return AttemptRecord.model_validate(doc)
-        return None
 
     async def feedback_attempts(
         self, user_id: str, filters: FeedbackFilter, page: PageRequest
@@ -347,30 +336,16 @@ class MongoHistoryRepository:
 
     async def report(self, user_id: str, session_id: str) -> AttemptReport | None:
         """The user's full report on attempt ``session_id``, if there is one."""
-        cursor = self._reports.find(
-            {"_id": document_id(user_id, session_id), "user_id": user_id}, {"_id": 0}, limit=1
-        )
+        cursor = self._reports.find({"_id": document_id(user_id, session_id)}, {"_id": 0}, limit=1)
         async for doc in cursor:
             return AttemptReport.model_validate(doc)
         return None
 
 
-async def _upsert(
-    collection: DocumentCollection,
-    key: Mapping[str, Any],
-    condition: Mapping[str, Any],
-    update: Mapping[str, Any],
-) -> bool:
-    """Apply ``update`` to the document ``key`` if it meets ``condition``, creating it if absent.
-
-    Returns False when the document exists and does not meet ``condition``.
-    """
-    query = {**key, **condition}
+async def _upsert(collection: DocumentCollection, key: str, update: Mapping[str, Any]) -> None:
+    """Apply ``update`` to the document ``key``, creating it if absent."""
     try:
-        await collection.update_one(query, update, upsert=True)
+        await collection.update_one({"_id": key}, update, upsert=True)
     except DuplicateKeyError:
-        # Either another event created the document between our match and our insert, or it
-        # exists and fails ``condition``; a plain update tells the two apart.
-        result = await collection.update_one(query, update)
-        return result.matched_count > 0
-    return True
+        # Another event created the document between our match and our insert: it is there now.
+        await collection.update_one({"_id": key}, update)
