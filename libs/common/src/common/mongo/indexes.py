@@ -50,6 +50,9 @@ async def ensure_indexes(collection: MongoCollection, specs: Sequence[IndexSpec]
         collection: The collection to index.
         specs: The indexes it should have.
     """
-    if not specs:
-        return []
-    return await collection.create_indexes([spec.to_index_model() for spec in specs])
+    names: list[str] = []
+    # One index per call: FerretDB 1.24 drops the connection when a single createIndexes names
+    # several indexes that already exist, which breaks every restart after the first.
+    for spec in specs:
+        names.extend(await collection.create_indexes([spec.to_index_model()]))
+    return names
