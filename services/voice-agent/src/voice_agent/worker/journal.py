@@ -12,9 +12,37 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
-from common.events import Turn
-from voice_agent.repository import SessionAlreadyFinished, SessionStore
+from common.events import Outcome, Turn
+from voice_agent.repository import SessionAlreadyFinished, SessionRecord, SessionState
+
+
+class SessionStore(Protocol):
+    """What the worker needs of ``voice_agent.repository.SessionStore``."""
+
+    async def get(self, session_id: str) -> SessionRecord | None: ...
+
+    async def append_turn(
+        self,
+        session_id: str,
+        turn: Turn,
+        current_question_id: str | None,
+        *,
+        index: int | None = None,
+    ) -> bool: ...
+
+    async def set_state(
+        self, session_id: str, state: SessionState, *, at: datetime | None = None, **fields: Any
+    ) -> bool: ...
+
+    async def activate(self, session_id: str, worker_id: str, at: datetime) -> bool: ...
+
+    async def heartbeat(self, session_id: str, worker_id: str, at: datetime) -> bool: ...
+
+    async def finish(self, session_id: str, outcome: Outcome, ended_at: datetime) -> bool: ...
+
 
 logger = logging.getLogger(__name__)
 
@@ -105,3 +133,54 @@ class TranscriptJournal:
             self.failed = None
             self._ready.discard(self._next)
             self._next += 1
+
+
+class SerialSessionStore:
+    """A ``SessionStore`` whose writes for the session happen one at a time.
+
+    FerretDB 1.x rewrites the whole document on every update, so two concurrent updates of one
+    session (a turn appended while the heartbeat stamps ``last_seen_at``) can lose one of them.
+    The worker is the only regular writer of its session: queuing its own writes is enough.
+    """
+
+    def __init__(self, store: SessionStore) -> None:
+        self._store = store
+        self._lock = asyncio.Lock()
+
+    async def get(self, session_id: str) -> SessionRecord | None:
+        """The session, or None."""
+        return await self._store.get(session_id)
+
+    async def append_turn(
+        self,
+        session_id: str,
+        turn: Turn,
+        current_question_id: str | None,
+        *,
+        index: int | None = None,
+    ) -> bool:
+        """Store ``turn`` at ``index`` (see ``SessionStore.append_turn``)."""
+        async with self._lock:
+            return await self._store.append_turn(session_id, turn, current_question_id, index=index)
+
+    async def set_state(
+        self, session_id: str, state: SessionState, *, at: datetime | None = None, **fields: Any
+    ) -> bool:
+        """Move the session to another live state."""
+        async with self._lock:
+            return await self._store.set_state(session_id, state, at=at, **fields)
+
+    async def activate(self, session_id: str, worker_id: str, at: datetime) -> bool:
+        """This worker took the session."""
+        async with self._lock:
+            return await self._store.activate(session_id, worker_id, at)
+
+    async def heartbeat(self, session_id: str, worker_id: str, at: datetime) -> bool:
+        """This worker is alive; False once the session ended or another worker took it."""
+        async with self._lock:
+            return await self._store.heartbeat(session_id, worker_id, at)
+
+    async def finish(self, session_id: str, outcome: Outcome, ended_at: datetime) -> bool:
+        """End the session and queue its ``SessionCompleted``."""
+        async with self._lock:
+            return await self._store.finish(session_id, outcome, ended_at)

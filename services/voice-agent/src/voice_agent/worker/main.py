@@ -12,6 +12,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Final
 
 from livekit.agents import (
@@ -36,10 +37,10 @@ from voice_agent.domain import (
     TurnTakingPolicy,
     TurnTakingRules,
 )
-from voice_agent.repository import MongoSessionStore, SessionRecord, SessionStore
+from voice_agent.repository import MongoSessionStore, SessionRecord
 from voice_agent.worker.backchannels import BackchannelCoach, render_clips
 from voice_agent.worker.interviewer import ConductorModel, Interviewer, SessionClock
-from voice_agent.worker.journal import TranscriptJournal
+from voice_agent.worker.journal import SerialSessionStore, SessionStore, TranscriptJournal
 from voice_agent.worker.metrics import worker_metrics
 from voice_agent.worker.providers import SharedModels, SpeechStack, load_shared_models, speech_stack
 from voice_agent.worker.settings import InterviewerSettings
@@ -232,9 +233,9 @@ def prewarm(proc: JobProcess) -> None:
     proc.userdata[MODELS_KEY] = load_shared_models()
 
 
-async def conduct_interview(ctx: JobContext) -> None:
+async def conduct_interview(ctx: JobContext, settings: InterviewerSettings | None = None) -> None:
     """A job: conduct the interview of the session named in the job's metadata."""
-    settings = InterviewerSettings()
+    settings = settings or InterviewerSettings()
     session_id = session_id_of(ctx.job.metadata)
     ctx.log_context_fields = {"session_id": session_id}
     prewarmed = ctx.proc.userdata.get(MODELS_KEY)
@@ -247,7 +248,7 @@ async def conduct_interview(ctx: JobContext) -> None:
     metrics.sessions.inc()
     try:
         async with open_client(settings.mongodb_uri, "mocksy-voice-worker") as client:
-            store = MongoSessionStore(client[settings.database]["sessions"])
+            store = SerialSessionStore(MongoSessionStore(client[settings.database]["sessions"]))
             await InterviewJob(ctx, settings, store, models).run(session_id)
     finally:
         metrics.sessions.dec()
@@ -268,6 +269,7 @@ def build_server(
     *,
     executor: JobExecutorType = JobExecutorType.PROCESS,
     metrics_port: int | None = None,
+    http_port: int | None = None,
 ) -> AgentServer:
     """The worker, registered as ``settings.agent_name``; full at ``max_sessions`` interviews."""
     settings = settings or InterviewerSettings()
@@ -283,13 +285,16 @@ def build_server(
         num_idle_processes=min(2, settings.max_sessions),
         initialize_process_timeout=120.0,
         setup_fnc=prewarm,
-        port=settings.worker_http_port,
+        port=settings.worker_http_port if http_port is None else http_port,
         prometheus_port=metrics_port,
         prometheus_multiproc_dir=(
             tempfile.mkdtemp(prefix="mocksy-worker-metrics-") if metrics_port else None
         ),
     )
-    server.rtc_session(conduct_interview, agent_name=settings.agent_name)
+    # A partial of a module function: the job processes receive it pickled.
+    server.rtc_session(
+        partial(conduct_interview, settings=settings), agent_name=settings.agent_name
+    )
     return server
 
 

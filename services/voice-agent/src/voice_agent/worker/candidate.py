@@ -1,0 +1,163 @@
+"""A scripted candidate for rehearsals: joins the room, listens to the interviewer, answers aloud.
+
+It hears the interviewer's main track like a person would (the back-channel track is left
+alone), waits until the interviewer has finished speaking, and answers with Piper-synthesized
+speech on a microphone track that, like a real microphone, never stops sending (silence
+between answers). The integration test and the latency benchmark use it against a real LiveKit
+server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from livekit import rtc
+
+from voice_agent.speech import PiperTTS, SphinxSTT, to_mono_16k
+
+logger = logging.getLogger(__name__)
+
+RATE = 48_000
+FRAME_SAMPLES = RATE // 100  # 10 ms
+SPEECH_RMS = 300.0  # above this a 10 ms frame of the interviewer's track is speech
+BACKGROUND_TRACK = "background_audio"
+
+
+@dataclass
+class HeardLine:
+    """What the candidate heard the interviewer say in one stretch of speech."""
+
+    text: str
+    started_at: float
+    ended_at: float
+
+
+@dataclass
+class Exchange:
+    """One answer and how long the interviewer took to reply to it."""
+
+    answer: str
+    finished_speaking_at: float
+    reply_started_at: float | None = None
+
+    @property
+    def reply_delay_s(self) -> float | None:
+        """From the end of the answer to the first audio of the reply."""
+        if self.reply_started_at is None:
+            return None
+        return self.reply_started_at - self.finished_speaking_at
+
+
+@dataclass
+class ScriptedCandidate:
+    """Answers whatever the interviewer says with what ``respond`` picks for it."""
+
+    voice: PiperTTS
+    ear: SphinxSTT
+    respond: Callable[[str], str | None]  # heard line -> answer, None: the interview is over
+    end_of_line_s: float = 1.5  # silence after which the interviewer counts as done
+    room: rtc.Room = field(default_factory=rtc.Room)
+    heard: list[HeardLine] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A short send queue, so "finished speaking" is when the last word leaves.
+        self._source = rtc.AudioSource(RATE, 1, queue_size_ms=50)
+        self._outgoing: asyncio.Queue[rtc.AudioFrame] = asyncio.Queue()
+        self._incoming: asyncio.Queue[tuple[float, rtc.AudioFrame]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._speaking = False
+
+    async def join(self, url: str, token: str) -> None:
+        """Connect, publish the microphone and start listening to the interviewer."""
+
+        @self.room.on("track_subscribed")
+        def _subscribed(
+            track: rtc.Track, publication: rtc.RemoteTrackPublication, _: rtc.RemoteParticipant
+        ) -> None:
+            if track.kind == rtc.TrackKind.KIND_AUDIO and publication.name != BACKGROUND_TRACK:
+                self._tasks.append(asyncio.create_task(self._listen(track)))
+
+        await self.room.connect(url, token)
+        track = rtc.LocalAudioTrack.create_audio_track("microphone", self._source)
+        await self.room.local_participant.publish_track(
+            track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+        )
+        self._tasks.append(asyncio.create_task(self._microphone()))
+
+    async def interview(self, within_s: float) -> None:
+        """Listen and answer until ``respond`` says the interview is over (or time runs out)."""
+        async with asyncio.timeout(within_s):
+            while True:
+                line = await self._next_line()
+                self.heard.append(line)
+                if self.exchanges and self.exchanges[-1].reply_started_at is None:
+                    self.exchanges[-1].reply_started_at = line.started_at
+                logger.info("candidate heard: %s", line.text)
+                answer = self.respond(line.text)
+                if answer is None:
+                    return
+                await self.say(answer)
+
+    async def say(self, text: str) -> None:
+        """Speak ``text`` into the microphone and wait until it has been sent."""
+        audio = await self.voice.synthesize(text).collect()
+        resampler = rtc.AudioResampler(audio.sample_rate, RATE, num_channels=1)
+        pcm = b"".join(bytes(f.data) for f in [*resampler.push(audio), *resampler.flush()])
+        step = FRAME_SAMPLES * 2
+        self._speaking = True
+        for start in range(0, len(pcm) - step + 1, step):
+            self._outgoing.put_nowait(
+                rtc.AudioFrame(pcm[start : start + step], RATE, 1, FRAME_SAMPLES)
+            )
+        await self._outgoing.join()
+        # The last frame is in the source's 50 ms queue: it is heard about now.
+        finished = time.time() + 0.05
+        self._speaking = False
+        self.exchanges.append(Exchange(text, finished))
+
+    async def leave(self) -> None:
+        """Stop and disconnect."""
+        for task in self._tasks:
+            task.cancel()
+        await self.room.disconnect()
+
+    async def _microphone(self) -> None:
+        silence = rtc.AudioFrame(b"\x00\x00" * FRAME_SAMPLES, RATE, 1, FRAME_SAMPLES)
+        while True:
+            if self._outgoing.empty():
+                await self._source.capture_frame(silence)  # paced by the source: real time
+                continue
+            await self._source.capture_frame(self._outgoing.get_nowait())
+            self._outgoing.task_done()
+
+    async def _listen(self, track: rtc.Track) -> None:
+        async for event in rtc.AudioStream(track, sample_rate=RATE, num_channels=1):
+            await self._incoming.put((time.time(), event.frame))
+
+    async def _next_line(self) -> HeardLine:
+        """The interviewer's next stretch of speech, once followed by ``end_of_line_s`` quiet."""
+        frames: list[rtc.AudioFrame] = []
+        started: float | None = None
+        last_voice = 0.0
+        while True:
+            at, frame = await self._incoming.get()
+            pcm = np.frombuffer(frame.data, dtype=np.int16).astype(np.float64)
+            loud = pcm.size > 0 and float(np.sqrt(np.mean(pcm**2))) > SPEECH_RMS
+            if loud and not self._speaking:
+                if started is None:
+                    started = at - frame.duration
+                last_voice = at
+            if started is not None:
+                frames.append(frame)
+                if at - last_voice >= self.end_of_line_s:
+                    break
+        audio = rtc.combine_audio_frames(frames)
+        text, _ = await asyncio.to_thread(self.ear.transcribe, to_mono_16k(audio))
+        assert started is not None
+        return HeardLine(text, started, last_voice)

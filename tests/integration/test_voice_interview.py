@@ -1,0 +1,189 @@
+"""A whole voice interview on the real stack: the interviewer worker with the offline speech stack
+against the real LiveKit server, a scripted candidate speaking Piper audio into the room, the
+transcript stored turn by turn in the MongoDB-compatible server, and SessionCompleted on Kafka.
+
+The session is made through the sessions API (Keycloak user, InterviewCreated from Kafka), which
+dispatches the interviewer under an agent name only this test's worker registers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from livekit.agents import AgentServer, JobExecutorType
+
+from common.events import InterviewCreated, Question, SessionCompleted
+from tests.integration.servers import Servers
+from tests.integration.test_voice_sessions import (  # noqa: F401  (fixtures used by name)
+    Candidate,
+    VoiceStack,
+    candidates,
+    new_interview,
+    publish,
+    read_completed,
+    voice,
+    wait_for_copy,
+)
+from voice_agent.speech import PiperTTS, SphinxSTT, build_language_model, word_error_rate
+from voice_agent.worker.candidate import ScriptedCandidate
+from voice_agent.worker.main import build_server
+from voice_agent.worker.settings import InterviewerSettings
+
+logger = logging.getLogger(__name__)
+
+QUESTIONS = [
+    Question(
+        question_id="q-dupes",
+        text="How would you find duplicate values in a very large list?",
+        kind="technical",
+        topic="algorithms",
+        key_points=["Uses a hash set for constant-time lookups", "Explains time complexity"],
+    ),
+    Question(
+        question_id="q-cache",
+        text="When would you put a cache in front of a database?",
+        kind="technical",
+        topic="system design",
+        key_points=["Reduces latency for repeated reads", "Handles cache invalidation"],
+    ),
+]
+ANSWERS = {
+    "q-dupes": (
+        "I would use a hash set because lookups take constant time. I put each value in the "
+        "set, and a value that is already in the set is a duplicate, so the time complexity "
+        "is linear."
+    ),
+    "q-cache": (
+        "I would put a cache in front of the database to reduce latency for repeated reads. "
+        "For cache invalidation I would delete the key when the data changes."
+    ),
+}
+# Said to any follow-up: after an answer it means "that is my answer", and the interview moves on.
+ENOUGH = "That's all I have on that question."
+KEYWORDS = {
+    "q-dupes": {"duplicate", "duplicates", "values", "list"},
+    "q-cache": {"cache", "database"},
+}
+
+
+def answering(questions: list[Question]) -> tuple[Callable[[str], str | None], list[str]]:
+    """A script: each question answered once, ENOUGH to anything else, stop at the closing."""
+    said: list[str] = []
+    answered: set[str] = set()
+
+    def respond(heard: str) -> str | None:
+        words = set(re.findall(r"[a-z']+", heard.lower()))
+        if {"feedback", "luck"} & words:
+            return None  # the closing line
+        for question in questions:
+            qid = question.question_id
+            if qid not in answered and len(KEYWORDS[qid] & words) >= 1:
+                answered.add(qid)
+                said.append(ANSWERS[qid])
+                return ANSWERS[qid]
+        said.append(ENOUGH)
+        return ENOUGH
+
+    return respond, said
+
+
+def interviewer_ear(questions: list[Question]) -> SphinxSTT:
+    """The candidate's ear: it knows what an interviewer says in this interview."""
+    lines = [q.text for q in questions] + [
+        "That's the end of our interview. Thank you for your time, you'll get your feedback "
+        "shortly. Good luck!",
+        "Thanks, that was a clear answer. Here's the next question.",
+        "Let's start with the first one.",
+    ]
+    ear = SphinxSTT(build_language_model(extra_sentences=lines))
+    ear.prewarm()
+    return ear
+
+
+@pytest.fixture
+async def worker(servers: Servers, voice: VoiceStack) -> AsyncIterator[AgentServer]:  # noqa: F811
+    """The interviewer worker in this process (jobs in threads), registered for this test only."""
+    settings = InterviewerSettings.model_validate(
+        {
+            "mongodb_uri": servers.mongodb_uri,
+            "livekit_url": servers.livekit_url,
+            "livekit_api_key": servers.livekit_api_key,
+            "livekit_api_secret": servers.livekit_api_secret,
+            "agent_name": voice.settings.agent_name,
+            "max_sessions": 1,
+            "worker_metrics_port": None,
+        }
+    )
+    server = build_server(settings, executor=JobExecutorType.THREAD, http_port=0)
+    running = asyncio.create_task(server.run(devmode=True))
+    try:
+        yield server
+    finally:
+        await server.aclose()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await running
+
+
+async def test_a_spoken_interview_from_join_to_session_completed(
+    servers: Servers,
+    voice: VoiceStack,  # noqa: F811
+    candidates: list[Candidate],  # noqa: F811
+    worker: AgentServer,
+) -> None:
+    grace = candidates[0]
+    interview = new_interview(grace.user_id).model_copy(update={"questions": QUESTIONS})
+    path = f"/interviews/{interview.id}/sessions"
+    assert (await voice.client.post(path, headers=grace.headers)).status_code == 404
+    await publish(servers, InterviewCreated(data=interview))
+    await wait_for_copy(voice.interviews, interview.id)
+    started = await voice.client.post(path, headers=grace.headers)
+    assert started.status_code == 201, started.text
+    body = started.json()
+    session_id = body["session_id"]
+
+    respond, said = answering(QUESTIONS)
+    ear = await asyncio.to_thread(interviewer_ear, QUESTIONS)
+    candidate = ScriptedCandidate(PiperTTS(), ear, respond)
+    await candidate.join(body["livekit_url"], body["token"])
+    try:
+        await candidate.interview(within_s=180)
+    finally:
+        await candidate.leave()
+
+    # Polled: the worker finishes the session on its own after the closing line.
+    async with asyncio.timeout(30):
+        while True:
+            record = await voice.sessions.get(session_id)
+            if record is not None and record.finished:
+                break
+            await asyncio.sleep(0.5)
+    assert record.state == "completed"
+    kinds = [t.kind for t in record.turns if t.speaker == "interviewer"]
+    assert kinds[0] == "greeting"
+    assert kinds[-1] == "closing"
+    assert kinds.count("question") == 2
+
+    heard = [t for t in record.turns if t.speaker == "candidate"]
+    assert len(heard) == len(said)
+    rates = []
+    for spoken, turn in zip(said, heard, strict=True):
+        rate = word_error_rate(spoken, turn.text)
+        rates.append(rate)
+        print(f"WER {rate:.2f} conf {turn.stt_confidence}: said {spoken!r} / stored {turn.text!r}")
+    mean = sum(rates) / len(rates)
+    print(f"candidate turns: {len(rates)}, mean WER {mean:.3f}")
+    assert mean <= 0.35
+    for exchange in candidate.exchanges:
+        print(f"heard a reply {exchange.reply_delay_s:.2f}s after: {exchange.answer[:40]!r}")
+    assert all(e.reply_delay_s is not None for e in candidate.exchanges)
+
+    events = await read_completed(servers, session_id)
+    assert len(events) == 1
+    completed = SessionCompleted.model_validate(events[0])
+    assert completed.data.outcome == "completed"
+    assert [t.text for t in completed.data.turns] == [t.text for t in record.turns]
