@@ -22,8 +22,15 @@ from pymongo.results import UpdateResult
 from common.mongo import IndexSpec
 from history.domain.filters import FeedbackFilter, InterviewFilter
 from history.domain.pagination import PageRequest
-from history.domain.records import AttemptRecord, AttemptReport, InterviewRecord
+from history.domain.records import (
+    AttemptRecord,
+    AttemptReport,
+    InterviewRecord,
+    ProgressEntry,
+    progress_key,
+)
 
+PROGRESS: Final = "progress"
 INTERVIEWS: Final = "interviews"
 ATTEMPTS: Final = "attempts"
 REPORTS: Final = "reports"
@@ -45,22 +52,6 @@ INDEXES: Final[Mapping[str, tuple[IndexSpec, ...]]] = {
         ),
     ),
     REPORTS: (IndexSpec.on("user_id", "session_id", name="user_session_unique", unique=True),),
-}
-
-# Only what progress needs: keeps a 1,000-session request light on the database.
-_PROGRESS_FIELDS: Final = {
-    "_id": 0,
-    "session_id": 1,
-    "user_id": 1,
-    "interview_id": 1,
-    "ended_at": 1,
-    "feedback_id": 1,
-    "feedback_created_at": 1,
-    "gradable": 1,
-    "role": 1,
-    "interview_type": 1,
-    "overall_score": 1,
-    "category_scores": 1,
 }
 
 
@@ -134,7 +125,13 @@ class HistoryRepository(Protocol):
         self, user_id: str, filters: FeedbackFilter, page: PageRequest
     ) -> list[AttemptRecord]: ...
 
-    async def graded_attempts(self, user_id: str, *, details: bool) -> list[AttemptRecord]: ...
+    async def save_progress(
+        self, user_id: str, session_id: str, fields: Mapping[str, Any]
+    ) -> None: ...
+
+    async def graded_attempts(self, user_id: str) -> list[AttemptRecord]: ...
+
+    async def progress_entries(self, user_id: str) -> list[ProgressEntry]: ...
 
     async def report(self, user_id: str, session_id: str) -> AttemptReport | None: ...
 
@@ -181,15 +178,17 @@ class MongoHistoryRepository:
         interviews: DocumentCollection,
         attempts: DocumentCollection,
         reports: DocumentCollection,
+        progress: DocumentCollection,
     ) -> None:
         self._interviews = interviews
         self._attempts = attempts
         self._reports = reports
+        self._progress = progress
 
     @classmethod
     def in_database(cls, database: Database) -> MongoHistoryRepository:
         """The repository over ``database``'s interviews, attempts and reports collections."""
-        return cls(database[INTERVIEWS], database[ATTEMPTS], database[REPORTS])
+        return cls(database[INTERVIEWS], database[ATTEMPTS], database[REPORTS], database[PROGRESS])
 
     async def ensure_indexes(self) -> None:
         """Create the unique natural-key indexes the upserts rely on, and the list indexes."""
@@ -259,6 +258,14 @@ class MongoHistoryRepository:
         await _upsert(collection, key, update)
         return True
 
+    async def save_progress(self, user_id: str, session_id: str, fields: Mapping[str, Any]) -> None:
+        """Set ``fields`` on the session's entry in the user's progress document."""
+        # One document per user keeps GET /history/progress to a single lookup by _id, where
+        # reading a thousand attempt documents took FerretDB half a second.
+        entry = f"points.{progress_key(session_id)}"
+        update = {f"{entry}.{name}": value for name, value in fields.items()}
+        await _upsert(self._progress, user_id, {"$set": {**update, "user_id": user_id}})
+
     async def interviews(
         self, user_id: str, filters: InterviewFilter, page: PageRequest
     ) -> list[InterviewRecord]:
@@ -326,13 +333,17 @@ class MongoHistoryRepository:
         )
         return [AttemptRecord.model_validate(doc) async for doc in cursor]
 
-    async def graded_attempts(self, user_id: str, *, details: bool) -> list[AttemptRecord]:
-        """Every graded attempt of the user; topics and speech only with ``details``."""
-        cursor = self._attempts.find(
-            {"user_id": user_id, "gradable": True},
-            {"_id": 0} if details else _PROGRESS_FIELDS,
-        )
+    async def graded_attempts(self, user_id: str) -> list[AttemptRecord]:
+        """Every graded attempt of the user."""
+        cursor = self._attempts.find({"user_id": user_id, "gradable": True}, {"_id": 0})
         return [AttemptRecord.model_validate(doc) async for doc in cursor]
+
+    async def progress_entries(self, user_id: str) -> list[ProgressEntry]:
+        """Every entry of the user's progress document."""
+        async for document in self._progress.find({"_id": user_id}, limit=1):
+            points = document.get("points", {})
+            return [ProgressEntry.model_validate(point) for point in points.values()]
+        return []
 
     async def report(self, user_id: str, session_id: str) -> AttemptReport | None:
         """The user's full report on attempt ``session_id``, if there is one."""

@@ -17,10 +17,13 @@ from history.domain.records import (
     AttemptRecord,
     AttemptReport,
     InterviewRecord,
+    ProgressEntry,
     attempt_feedback_fields,
     attempt_session_fields,
     interview_fields,
     interview_fields_from_session,
+    progress_feedback_fields,
+    progress_session_fields,
     report_feedback_fields,
     report_session_fields,
 )
@@ -29,6 +32,7 @@ from history.repository import HistoryRepository
 logger = logging.getLogger("mocksy.history")
 
 T = TypeVar("T")
+R = TypeVar("R", AttemptRecord, ProgressEntry)
 
 
 class NotFound(Exception):
@@ -86,6 +90,7 @@ class HistoryProjector:
         )
         await self.repository.save_report(user, session, report_session_fields(transcript))
         await self.repository.save_attempt(user, session, attempt_session_fields(transcript))
+        await self.repository.save_progress(user, session, progress_session_fields(transcript))
 
     async def feedback_ready(self, event: FeedbackReady) -> None:
         """Record the feedback on the attempt, unless newer feedback is already there."""
@@ -100,7 +105,9 @@ class HistoryProjector:
             )
             and applied
         )
-        if not applied:
+        if applied:
+            await self.repository.save_progress(user, session, progress_feedback_fields(feedback))
+        else:
             logger.info(
                 "kept newer feedback",
                 extra={"session_id": session, "feedback_id": feedback.feedback_id},
@@ -186,7 +193,9 @@ class HistoryQueries:
 
     async def progress(self, user_id: str, scope: Scope, *, window: int, last: int) -> Progress:
         """Score series over the user's ``last`` graded attempts in ``scope``."""
-        attempts = await self._graded(user_id, scope, details=False)
+        entries = await self.repository.progress_entries(user_id)
+        graded = [e for e in entries if e.gradable and e.overall_score is not None]
+        attempts = await self._completed(user_id, graded, scope)
         scored = [
             ScoredAttempt(
                 session_id=a.session_id,
@@ -204,7 +213,9 @@ class HistoryQueries:
 
     async def insights(self, user_id: str, scope: Scope, rules: InsightRules) -> Insights:
         """Recurring weak areas, speech trends and improvements in the user's history."""
-        attempts = await self._graded(user_id, scope, details=True)
+        attempts = await self._completed(
+            user_id, await self.repository.graded_attempts(user_id), scope
+        )
         evidence = []
         for attempt in attempts:
             at = attempt.at
@@ -233,8 +244,7 @@ class HistoryQueries:
         second = await self.report(user_id, b)
         return compare(first, second)
 
-    async def _graded(self, user_id: str, scope: Scope, *, details: bool) -> list[AttemptRecord]:
-        attempts = await self.repository.graded_attempts(user_id, details=details)
+    async def _completed(self, user_id: str, attempts: list[R], scope: Scope) -> list[R]:
         # An attempt whose session has not arrived yet knows no role or type: take them from
         # the interview, when that is known.
         unknown = {a.interview_id for a in attempts if a.role is None}
@@ -251,7 +261,7 @@ class HistoryQueries:
         return completed
 
 
-def _in_scope(attempt: AttemptRecord, scope: Scope) -> bool:
+def _in_scope(attempt: AttemptRecord | ProgressEntry, scope: Scope) -> bool:
     at = attempt.at
     return (
         (scope.role is None or attempt.role == scope.role)

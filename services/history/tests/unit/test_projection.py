@@ -162,4 +162,4 @@ async def test_indexes_are_created_once_across_restarts(database: Database) -> N
     before = {name: len(c.index_models) for name, c in database.items()}
     await MongoHistoryRepository.in_database(database).ensure_indexes()
     assert {name: len(c.index_models) for name, c in database.items()} == before
-    assert before == {"attempts": 3, "interviews": 2, "reports": 1}
+    assert before == {"attempts": 3, "interviews": 2, "progress": 0, "reports": 1}

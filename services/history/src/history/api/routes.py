@@ -154,18 +154,21 @@ async def export_feedback(
     )
 
 
-@router.get("/progress")
+@router.get("/progress", response_model=Progress)
 async def get_progress(
     user: CurrentUser,
     queries: QueriesDep,
     scope: ScopeDep,
     window: Window = 3,
     last: Last = DEFAULT_LAST,
-) -> Progress:
+) -> Response:
     """Overall and per-category scores over time, per role and type, with trends."""
     bounded("window", window, 1, MAX_WINDOW)
     bounded("last", last, 1, MAX_LAST)
-    return await queries.progress(user.user_id, scope, window=window, last=last)
+    found = await queries.progress(user.user_id, scope, window=window, last=last)
+    # Serialised once, directly: FastAPI would dump, re-validate and dump the model again, which
+    # is most of the time of a request over a long history.
+    return Response(found.model_dump_json(), media_type="application/json")
 
 
 @router.get(

@@ -6,6 +6,7 @@ the same whatever order the events arrive in and however often each one is deliv
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any, Literal
 
@@ -134,6 +135,53 @@ class AttemptReport(Record):
     session: SessionSummary | None = None
     questions: list[AskedQuestion] = Field(default_factory=list)
     feedback: Feedback | None = None
+
+
+class ProgressEntry(Record):
+    """One attempt in the user's progress document: just what the progress series need."""
+
+    session_id: str
+    interview_id: str
+    ended_at: datetime | None = None
+    role: Role | None = None
+    interview_type: InterviewType | None = None
+    feedback_created_at: datetime | None = None
+    gradable: bool | None = None
+    overall_score: int | None = None
+    category_scores: dict[Category, int] = Field(default_factory=dict)
+
+    @property
+    def at(self) -> datetime | None:
+        """When the attempt happened: the session's end, or the feedback's time until then."""
+        return self.ended_at or self.feedback_created_at
+
+
+def progress_key(session_id: str) -> str:
+    """The field name of a session in the progress document; session ids may hold dots or $."""
+    return "s" + hashlib.sha256(session_id.encode()).hexdigest()[:24]
+
+
+def progress_session_fields(transcript: Transcript) -> dict[str, Any]:
+    """What ``SessionCompleted`` sets on the session's progress entry."""
+    return {
+        "session_id": transcript.session_id,
+        "interview_id": transcript.interview_id,
+        "ended_at": transcript.ended_at,
+        "role": transcript.interview.role,
+        "interview_type": transcript.interview.interview_type,
+    }
+
+
+def progress_feedback_fields(feedback: Feedback) -> dict[str, Any]:
+    """What ``FeedbackReady`` sets on the session's progress entry."""
+    return {
+        "session_id": feedback.session_id,
+        "interview_id": feedback.interview_id,
+        "feedback_created_at": feedback.created_at,
+        "gradable": feedback.gradable,
+        "overall_score": feedback.overall_score,
+        "category_scores": {name: c.score for name, c in feedback.categories.items()},
+    }
 
 
 def interview_fields(interview: Interview) -> dict[str, Any]:
