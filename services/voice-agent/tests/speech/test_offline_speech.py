@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from livekit import rtc
-from livekit.agents import APIError, tts
+from livekit.agents import APIError, stt, tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
+from livekit.plugins import silero
 
 from voice_agent.domain import PiperControls, TtsProsody
 from voice_agent.speech import (
     EspeakTTS,
+    IncrementalSphinx,
     LanguageModel,
     PiperTTS,
     SphinxSTT,
@@ -139,3 +142,35 @@ def test_language_model_spells_out_its_vocabulary(language_model: LanguageModel)
     assert entries["kubernetes"].startswith("K UW B ER N")
     assert "invalidation" in language_model.vocabulary
     assert "\\3-grams:" in language_model.arpa
+
+
+async def test_streaming_recognizer_has_the_text_as_the_answer_ends(
+    piper: PiperTTS, recognizer: SphinxSTT
+) -> None:
+    answer = ANSWERS[2]
+    spoken = await speak(piper, answer)
+    silence = rtc.AudioFrame(
+        b"\x00\x00" * spoken.sample_rate, spoken.sample_rate, 1, spoken.sample_rate
+    )
+    streaming = IncrementalSphinx(recognizer, silero.VAD.load(min_silence_duration=0.5))
+    stream = streaming.stream()
+    step = spoken.sample_rate // 50  # 20 ms frames, as a microphone sends them
+    for audio in (spoken, silence):
+        pcm = bytes(audio.data)
+        for start in range(0, len(pcm) - step * 2 + 1, step * 2):
+            stream.push_frame(
+                rtc.AudioFrame(pcm[start : start + step * 2], audio.sample_rate, 1, step)
+            )
+    stream.end_input()
+    ended_at = finals_at = 0.0
+    text = ""
+    async for event in stream:
+        if event.type == stt.SpeechEventType.END_OF_SPEECH:
+            ended_at = time.perf_counter()
+        elif event.type == stt.SpeechEventType.FINAL_TRANSCRIPT:
+            finals_at = time.perf_counter()
+            text = event.alternatives[0].text
+    rate = word_error_rate(answer, text)
+    print(f"streamed WER {rate:.2f}, text {finals_at - ended_at:.3f}s after the end: {text!r}")
+    assert rate <= 0.3
+    assert finals_at - ended_at < 0.5

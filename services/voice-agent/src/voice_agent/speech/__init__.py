@@ -4,11 +4,12 @@ from voice_agent.speech.espeak import EspeakTTS, espeak_available
 from voice_agent.speech.language_model import LanguageModel, build_language_model
 from voice_agent.speech.lexicon import Lexicon
 from voice_agent.speech.piper import PiperTTS, load_voice
-from voice_agent.speech.sphinx import SphinxSTT, streaming, to_mono_16k
+from voice_agent.speech.sphinx import IncrementalSphinx, SphinxSTT, streaming, to_mono_16k
 from voice_agent.speech.text import spoken_words, word_error_rate
 
 __all__ = [
     "EspeakTTS",
+    "IncrementalSphinx",
     "LanguageModel",
     "Lexicon",
     "PiperTTS",

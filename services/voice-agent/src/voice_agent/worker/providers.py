@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from common.events import InterviewSpec
 from voice_agent.domain import TtsProsody
-from voice_agent.speech import PiperTTS, SphinxSTT, build_language_model, streaming
+from voice_agent.speech import IncrementalSphinx, PiperTTS, SphinxSTT, build_language_model
 from voice_agent.speech.voice import STYLES, StyledVoice, offline_voice
 from voice_agent.worker.phrasing import FollowUpRewriter
 from voice_agent.worker.settings import InterviewerSettings
@@ -66,7 +66,7 @@ def speech_stack(
     recognizer = offline_recognizer(spec)
     if settings.speech == "offline":
         return SpeechStack(
-            stt=streaming(recognizer, models.vad),
+            stt=IncrementalSphinx(recognizer, models.vad),
             vad=models.vad,
             voice=offline,
             rewriter=None,
@@ -102,7 +102,9 @@ def speech_stack(
             )
         )
     return SpeechStack(
-        stt=stt.FallbackAdapter([remote_stt, recognizer], vad=models.vad),
+        stt=stt.FallbackAdapter(
+            [remote_stt, IncrementalSphinx(recognizer, models.vad)], vad=models.vad
+        ),
         vad=models.vad,
         voice=StyledVoice(voices),
         rewriter=rewriter,
