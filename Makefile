@@ -11,10 +11,10 @@ help:  ## list the commands
 bootstrap:  ## install uv and the Python environment (idempotent)
 	@scripts/bootstrap
 
-dev: bootstrap  ## start the local stack of real servers (and the services that exist)
-	@deploy/local/stack up
+dev: bootstrap  ## start the real servers and every service on 127.0.0.1; Ctrl-C stops the services
+	@scripts/dev
 
-stop:  ## stop everything `make dev` started
+stop:  ## stop the servers `make dev` started
 	@deploy/local/stack down
 
 status:  ## what runs and where
