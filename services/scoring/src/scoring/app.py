@@ -19,7 +19,7 @@ from scoring.consumers import register_consumers
 from scoring.domain.rubric import RubricScorer
 from scoring.judge import Judge, OpenAICompatibleJudge
 from scoring.metrics import ScoringMetrics
-from scoring.repository import FEEDBACK, FeedbackRepository, MongoFeedbackRepository
+from scoring.repository import FeedbackRepository, MongoFeedbackRepository
 from scoring.scorer import SessionScorer
 from scoring.service import FeedbackNotFound, ScoringService
 from scoring.settings import ScoringSettings
@@ -77,9 +77,9 @@ def create_app(
             database=settings.database,
             outbox_poll_interval=settings.outbox_poll_s,
         )
-        collection = runtime.db[FEEDBACK]
-        repository = MongoFeedbackRepository(collection)
-        runtime.relay_outbox(collection)
+        mongo_repository = MongoFeedbackRepository.in_database(runtime.db)
+        runtime.relay_outbox(mongo_repository.outbox)
+        repository = mongo_repository
     service = ScoringService(repository, scorer, metrics)
     consuming = runtime is not None and settings.consume_events
     if runtime is not None and consuming:

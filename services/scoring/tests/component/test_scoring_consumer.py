@@ -10,6 +10,7 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,15 +25,24 @@ from common.testing.mongo import InMemoryCollection
 from common.testing.outbox import FakePublisher
 from scoring.domain.rubric import RubricScorer
 from scoring.metrics import ScoringMetrics
-from scoring.repository import MongoFeedbackRepository
+from scoring.repository import MongoFeedbackRepository, PendingFeedback
 from scoring.scorer import SessionScorer
 from scoring.service import ScoringService
 from services.scoring.tests.conftest import InterviewKit
 
 
+class Database(dict[str, InMemoryCollection]):
+    """Collections created on first use, like a MongoDB database."""
+
+    def __missing__(self, name: str) -> InMemoryCollection:
+        self[name] = InMemoryCollection(name)
+        return self[name]
+
+
 @dataclass
 class Pipeline:
     collection: InMemoryCollection
+    pending: InMemoryCollection
     consumer: EventConsumer[SessionCompleted]
     relay: OutboxRelay
     broker: FakePublisher
@@ -48,8 +58,8 @@ class Pipeline:
 
 @pytest.fixture
 async def pipeline() -> Pipeline:
-    collection = InMemoryCollection("feedback")
-    repository = MongoFeedbackRepository(collection)
+    database = Database()
+    repository = MongoFeedbackRepository.in_database(database)
     await repository.ensure_indexes()
     base = ServiceMetrics("scoring")
     service = ScoringService(repository, SessionScorer(RubricScorer()), ScoringMetrics(base))
@@ -63,8 +73,16 @@ async def pipeline() -> Pipeline:
         retry=RetryPolicy(max_attempts=2, first_backoff_s=0.0),
     )
     broker = FakePublisher()
-    relay = OutboxRelay([collection], broker, poll_interval=0.01)
-    return Pipeline(collection, consumer, relay, broker, dead_letters, base.registry)
+    relay = OutboxRelay([repository.outbox], broker, poll_interval=0.01)
+    return Pipeline(
+        database["feedback"],
+        database["feedback_pending"],
+        consumer,
+        relay,
+        broker,
+        dead_letters,
+        base.registry,
+    )
 
 
 def record(event: SessionCompleted, offset: int = 0) -> RawRecord:
@@ -113,6 +131,7 @@ async def test_a_session_delivered_three_times_yields_one_feedback_and_one_annou
     [document] = pipeline.collection.documents
     assert document["_id"] == "sess-dup"
     assert document["outbox"] == []
+    assert pipeline.pending.documents == [], "the relay forgets a session once it is announced"
     [published] = pipeline.broker.published
     announced = FeedbackReady.model_validate(published.value)
     assert published.topic == "mocksy.feedback.ready.v1"
@@ -189,3 +208,28 @@ async def test_a_database_outage_retries_then_dead_letters_the_session(
     assert letter.topic == "mocksy.session.completed.v1.dlq"
     assert "MongoDB is down" in json.loads(letter.value)["error"]
     assert pipeline.feedback_count() == 0
+
+
+async def test_a_mark_left_by_a_crash_before_the_insert_is_forgotten_later() -> None:
+    now = [datetime(2026, 3, 1, 12, 0, tzinfo=UTC)]
+    feedback, pending = InMemoryCollection("feedback"), InMemoryCollection("feedback_pending")
+    view = PendingFeedback(
+        feedback, pending, abandon_after=timedelta(minutes=10), clock=lambda: now[0]
+    )
+    await view.mark("sess-crashed")
+
+    soon = [d async for d in view.find({"outbox.event_id": {"$gt": ""}})]
+    now[0] += timedelta(minutes=11)
+    later = [d async for d in view.find({"outbox.event_id": {"$gt": ""}})]
+
+    assert soon == later == []
+    assert pending.documents == []
+
+
+async def test_a_mark_whose_feedback_is_being_written_is_kept() -> None:
+    feedback, pending = InMemoryCollection("feedback"), InMemoryCollection("feedback_pending")
+    view = PendingFeedback(feedback, pending)
+    await view.mark("sess-in-flight")
+
+    assert [d async for d in view.find({"outbox.event_id": {"$gt": ""}})] == []
+    assert [m["_id"] for m in pending.documents] == ["sess-in-flight"]

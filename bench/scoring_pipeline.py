@@ -1,0 +1,249 @@
+"""Benchmark: SessionCompleted -> FeedbackReady through the real Kafka and the scoring service.
+
+Starts ``mocksy-scoring serve`` in a child process with a consumer group and a database of its
+own (the group is pinned to the current end of the topic first, so it scores only what this
+run publishes), publishes N sessions made from the sample transcript, and reads FeedbackReady
+with an independent consumer group. Latency is from just before the publish call to the moment
+this process reads the matching FeedbackReady.
+
+    source .stack/env && uv run python bench/scoring_pipeline.py [--sessions 200] [--rate 0]
+
+``--rate 0`` publishes everything at once (throughput; latencies include queueing behind the
+earlier sessions); ``--rate 5`` publishes five sessions a second (latency of one session when
+the service keeps up). ``--external`` measures an already running scoring service instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from pymongo import AsyncMongoClient
+
+from common.events import FEEDBACK_READY, SESSION_COMPLETED, FeedbackReady, SessionCompleted
+from common.messaging import EventPublisher, create_broker
+
+TEMPLATE = (
+    Path(__file__).resolve().parents[1] / "services/scoring/tests/fixtures/mixed_session.json"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def sessions(count: int, run: str) -> list[SessionCompleted]:
+    """``count`` copies of the sample transcript as distinct sessions of one bench user."""
+    document: dict[str, Any] = json.loads(TEMPLATE.read_text())
+    out = []
+    for n in range(count):
+        document.update(
+            session_id=f"bench-{run}-{n:05}",
+            interview_id=f"bench-{run}-i{n:05}",
+            user_id=f"bench-user-{run}",
+        )
+        out.append(SessionCompleted.model_validate({"data": document}))
+    return out
+
+
+async def from_the_end(bootstrap: str, topic: str, group_id: str) -> AIOKafkaConsumer:
+    """A consumer in ``group_id`` whose committed position is the current end of ``topic``."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="latest",
+    )
+    await consumer.start()
+    async with asyncio.timeout(60):
+        while not consumer.assignment():
+            await consumer.getmany(timeout_ms=100)
+    await consumer.commit({tp: await consumer.position(tp) for tp in consumer.assignment()})
+    return consumer
+
+
+def spawn(service: str, database: str, port: int) -> subprocess.Popen[bytes]:
+    """``mocksy-scoring serve`` in a child process."""
+    env = {
+        **os.environ,
+        "MOCKSY_SCORING_SERVICE_NAME": service,
+        "MOCKSY_SCORING_DATABASE": database,
+        "MOCKSY_SCORING_HTTP_PORT": str(port),
+        "MOCKSY_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from scoring.cli import main; sys.exit(main(['serve']))",
+        ],
+        env=env,
+    )
+
+
+async def wait_until_ready(base: str, within: float = 60.0) -> None:
+    async with httpx.AsyncClient() as http, asyncio.timeout(within):
+        while True:
+            try:
+                if (await http.get(f"{base}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+
+
+async def scoring_seconds(base: str) -> tuple[float, float]:
+    """Sum and count of the service's scoring duration histogram."""
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"{base}/metrics")).text
+    total = count = 0.0
+    for line in text.splitlines():
+        if line.startswith("mocksy_scoring_scoring_duration_seconds_sum"):
+            total += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("mocksy_scoring_scoring_duration_seconds_count"):
+            count += float(line.rsplit(" ", 1)[1])
+    return total, count
+
+
+def pct(ordered: list[float], p: float) -> float:
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+async def measure(args: argparse.Namespace, bootstrap: str, reader: AIOKafkaConsumer) -> None:
+    run = uuid.uuid4().hex[:8]
+    events = sessions(args.sessions, run)
+    published: dict[str, float] = {}
+    received: dict[str, float] = {}
+    # Wall-clock times (same machine as the service) split the latency at the feedback's
+    # created_at: queueing and scoring before it, the outbox relay and Kafka after it.
+    published_at: dict[str, float] = {}
+    stored_at: dict[str, float] = {}
+    received_at: dict[str, float] = {}
+    duplicates = 0
+    broker = create_broker(bootstrap, service=f"scoring-bench-producer-{run}")
+
+    async def read() -> None:
+        nonlocal duplicates
+        while len(received) < len(events):
+            batch = await reader.getmany(timeout_ms=200)
+            now, wall_now = time.perf_counter(), time.time()
+            for records in batch.values():
+                for record in records:
+                    feedback = FeedbackReady.model_validate_json(record.value).data
+                    session = feedback.session_id
+                    if not session.startswith(f"bench-{run}-"):
+                        continue
+                    if session in received:
+                        duplicates += 1
+                    else:
+                        received[session] = now
+                        received_at[session] = wall_now
+                        stored_at[session] = feedback.created_at.timestamp()
+
+    async with broker:
+        await broker.start()
+        publisher = EventPublisher(broker)
+        reading = asyncio.create_task(read())
+        started = time.perf_counter()
+        gap = 1.0 / args.rate if args.rate > 0 else 0.0
+        for n, event in enumerate(events):
+            if gap:
+                await asyncio.sleep(max(0.0, started + n * gap - time.perf_counter()))
+            published[event.data.session_id] = time.perf_counter()
+            published_at[event.data.session_id] = time.time()
+            await publisher.publish(event)
+        publish_wall = time.perf_counter() - started
+        try:
+            await asyncio.wait_for(reading, timeout=args.seconds)
+        except TimeoutError:
+            print(f"timed out: {len(received)}/{len(events)} FeedbackReady received")
+        wall = max(received.values(), default=started) - started
+
+    latencies = sorted((received[s] - published[s]) * 1000 for s in received)
+    if not latencies:
+        return
+    mode = f"paced at {args.rate:g}/s" if args.rate > 0 else "all at once"
+    print(f"sessions: {len(events)} published {mode} in {publish_wall:.2f}s")
+    print(f"FeedbackReady received: {len(received)}, duplicates: {duplicates}")
+    print(
+        f"latency publish -> FeedbackReady: p50 {pct(latencies, 0.5):.0f} ms, "
+        f"p95 {pct(latencies, 0.95):.0f} ms, max {latencies[-1]:.0f} ms, "
+        f"mean {statistics.fmean(latencies):.0f} ms"
+    )
+    before = sorted((stored_at[s] - published_at[s]) * 1000 for s in received)
+    after = sorted((received_at[s] - stored_at[s]) * 1000 for s in received)
+    print(
+        f"  publish -> feedback stored (queue + scoring + insert): p50 {pct(before, 0.5):.0f} ms,"
+        f" p95 {pct(before, 0.95):.0f} ms"
+    )
+    print(
+        f"  stored -> FeedbackReady read (outbox relay + Kafka): p50 {pct(after, 0.5):.0f} ms,"
+        f" p95 {pct(after, 0.95):.0f} ms"
+    )
+    print(
+        f"throughput: {len(received) / wall:.1f} sessions/s (first publish to last FeedbackReady)"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=0.0, help="sessions/s; 0 = all at once")
+    parser.add_argument("--seconds", type=float, default=300.0, help="time limit for the answers")
+    parser.add_argument("--external", metavar="URL", help="a running scoring service's base URL")
+    args = parser.parse_args()
+
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    mongodb_uri = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27117/")
+    run = uuid.uuid4().hex[:8]
+    reader = await from_the_end(bootstrap, FEEDBACK_READY, f"scoring-bench-reader-{run}")
+    child: subprocess.Popen[bytes] | None = None
+    database = f"scoring_bench_{run}"
+    try:
+        if args.external:
+            base = args.external.rstrip("/")
+        else:
+            service = f"scoring-bench-{run}"
+            pinned = await from_the_end(
+                bootstrap, SESSION_COMPLETED, f"mocksy-{service}.session-completed"
+            )
+            await pinned.stop()
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            child = spawn(service, database, port)
+            await wait_until_ready(base)
+        before = await scoring_seconds(base)
+        await measure(args, bootstrap, reader)
+        after = await scoring_seconds(base)
+        scored = after[1] - before[1]
+        if scored:
+            mean_ms = (after[0] - before[0]) / scored * 1000
+            print(f"in the service: {scored:.0f} scored, mean scoring time {mean_ms:.1f} ms")
+    finally:
+        await reader.stop()
+        if child is not None:
+            child.terminate()
+            child.wait(timeout=30)
+            mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri)
+            await mongo.drop_database(database)
+            await mongo.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
