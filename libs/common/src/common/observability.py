@@ -21,6 +21,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
@@ -153,7 +154,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(self.max_body_bytes)
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -208,8 +209,12 @@ class RequestContextMiddleware:
         self.metrics.http_latency.labels(method, template).observe(time.perf_counter() - started)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    # An HTTPException because FastAPI turns any other error while reading a body into
+    # "400 There was an error parsing the body"; this one it passes on, so a streamed body
+    # without Content-Length still gets the 413 naming the limit.
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body is larger than the limit of {limit} bytes")
 
 
 def health_router(metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) -> APIRouter:

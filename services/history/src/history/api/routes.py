@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from common.auth import CurrentUser
@@ -37,6 +37,7 @@ MAX_LAST = 1_000
 DEFAULT_LAST = 100
 
 Id = Annotated[str, Query(min_length=1, max_length=64)]
+PathId = Annotated[str, Path(min_length=1, max_length=64)]
 Window = Annotated[int, Query(description=f"Moving-average window, 1..{MAX_WINDOW} attempts.")]
 Last = Annotated[int, Query(description=f"Most recent graded attempts to use, 1..{MAX_LAST}.")]
 
@@ -83,7 +84,7 @@ async def list_interviews(
 
 @router.get("/interviews/{interview_id}/attempts")
 async def list_attempts(
-    interview_id: str, user: CurrentUser, queries: QueriesDep, page: PageDep
+    interview_id: PathId, user: CurrentUser, queries: QueriesDep, page: PageDep
 ) -> AttemptPage:
     """Every attempt of one of your interviews, newest first."""
     interview, found = await queries.attempts(user.user_id, interview_id, page)
@@ -120,7 +121,7 @@ async def list_feedback(
 
 
 @router.get("/feedback/{session_id}")
-async def get_feedback(session_id: str, user: CurrentUser, queries: QueriesDep) -> AttemptReport:
+async def get_feedback(session_id: PathId, user: CurrentUser, queries: QueriesDep) -> AttemptReport:
     """The full feedback on one of your sessions, with its questions and your answers."""
     return await queries.feedback(user.user_id, session_id)
 
@@ -131,7 +132,7 @@ async def get_feedback(session_id: str, user: CurrentUser, queries: QueriesDep) 
     responses={200: {"content": {"text/markdown": {}, "application/pdf": {}}}},
 )
 async def export_feedback(
-    session_id: str,
+    session_id: PathId,
     user: CurrentUser,
     queries: QueriesDep,
     format: Literal["markdown", "pdf"] = "markdown",
