@@ -52,16 +52,18 @@ QUESTIONS = [
         key_points=["Reduces latency for repeated reads", "Handles cache invalidation"],
     ),
 ]
-ANSWERS = {
-    "q-dupes": (
+ANSWERS: dict[str, list[str]] = {
+    "q-dupes": [
         "I would use a hash set because lookups take constant time. I put each value in the "
         "set, and a value that is already in the set is a duplicate, so the time complexity "
         "is linear."
-    ),
-    "q-cache": (
-        "I would put a cache in front of the database to reduce latency for repeated reads. "
-        "For cache invalidation I would delete the key when the data changes."
-    ),
+    ],
+    # A pause to think in the middle of a sentence: it must not end the answer.
+    "q-cache": [
+        "I would put a cache in front of the database to reduce latency for repeated reads and "
+        "then",
+        "for cache invalidation I would delete the key when the data changes.",
+    ],
 }
 # Said to any follow-up: after an answer it means "that is my answer", and the interview moves on.
 ENOUGH = "That's all I have on that question."
@@ -71,12 +73,14 @@ KEYWORDS = {
 }
 
 
-def answering(questions: list[Question]) -> tuple[Callable[[str], str | None], list[str]]:
+def answering(
+    questions: list[Question],
+) -> tuple[Callable[[str], str | list[str] | None], list[str]]:
     """A script: each question answered once, ENOUGH to anything else, stop at the closing."""
     said: list[str] = []
     answered: set[str] = set()
 
-    def respond(heard: str) -> str | None:
+    def respond(heard: str) -> str | list[str] | None:
         words = set(re.findall(r"[a-z']+", heard.lower()))
         if {"feedback", "luck"} & words:
             return None  # the closing line
@@ -84,7 +88,7 @@ def answering(questions: list[Question]) -> tuple[Callable[[str], str | None], l
             qid = question.question_id
             if qid not in answered and len(KEYWORDS[qid] & words) >= 1:
                 answered.add(qid)
-                said.append(ANSWERS[qid])
+                said.append(" ".join(ANSWERS[qid]))
                 return ANSWERS[qid]
         said.append(ENOUGH)
         return ENOUGH
@@ -152,6 +156,12 @@ async def test_a_spoken_interview_from_join_to_session_completed(
     await candidate.join(body["livekit_url"], body["token"])
     try:
         await candidate.interview(within_s=180)
+    except TimeoutError:
+        stored = await voice.sessions.get(session_id)
+        pytest.fail(
+            f"the interview did not end in time; heard {[h.text for h in candidate.heard]}, "
+            f"stored {[(t.kind, t.text) for t in stored.turns] if stored else None}"
+        )
     finally:
         await candidate.leave()
 
@@ -167,6 +177,10 @@ async def test_a_spoken_interview_from_join_to_session_completed(
     assert kinds[0] == "greeting"
     assert kinds[-1] == "closing"
     assert kinds.count("question") == 2
+    # The interviewer listened through the pause and said "mhm" (or the like) on its own track.
+    backchannels = [t for t in record.turns if t.kind == "backchannel"]
+    print(f"back-channels: {[t.text for t in backchannels]}")
+    assert backchannels
 
     heard = [t for t in record.turns if t.speaker == "candidate"]
     assert len(heard) == len(said)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 from livekit import rtc
 from livekit.agents import llm
 
+from voice_agent.domain import TurnDecision
 from voice_agent.worker.main import session_id_of, turn_handling, turn_taking_policy
 from voice_agent.worker.settings import InterviewerSettings
 from voice_agent.worker.turn_detection import (
@@ -28,38 +31,67 @@ def said(*turns: str) -> llm.ChatContext:
     return chat
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.seconds = 1_000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
 @pytest.fixture
-def detector() -> PolicyTurnDetector:
-    # No audio model: the policy decides from the words and the longer silence.
-    return PolicyTurnDetector(turn_taking_policy(settings()), RecentAudio(), None)
+def clock() -> Clock:
+    return Clock()
 
 
-async def test_a_finished_answer_ends_the_turn(detector: PolicyTurnDetector) -> None:
-    probability = await detector.predict_end_of_turn(said("I would use a hash set."))
-    assert probability >= await detector.unlikely_threshold(None)
+@pytest.fixture
+def detector(clock: Clock) -> PolicyTurnDetector:
+    # No audio model: the policy decides from the words and the silence so far.
+    return PolicyTurnDetector(
+        turn_taking_policy(settings()), RecentAudio(), None, now=clock, poll_s=0.01
+    )
+
+
+def silent_for(detector: PolicyTurnDetector, clock: Clock, seconds: float) -> None:
+    detector.stopped_speaking_at = clock.seconds - seconds
+
+
+async def test_a_finished_answer_ends_the_turn_after_a_short_silence(
+    detector: PolicyTurnDetector, clock: Clock
+) -> None:
+    silent_for(detector, clock, 0.6)
+    waiting = asyncio.ensure_future(detector.predict_end_of_turn(said("I would use a hash set.")))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # 0.6 s is not enough without the audio model's word
+    clock.seconds += 1.5
+    assert await asyncio.wait_for(waiting, 1) == 1.0
 
 
 @pytest.mark.parametrize(
     "trailing", ["I would use a hash set and", "So the first thing I would do is, um", "Well,"]
 )
-async def test_a_trailing_answer_keeps_the_floor(
-    detector: PolicyTurnDetector, trailing: str
+async def test_a_trailing_answer_keeps_the_floor_through_a_pause(
+    detector: PolicyTurnDetector, clock: Clock, trailing: str
 ) -> None:
-    probability = await detector.predict_end_of_turn(said(trailing))
-    assert probability < await detector.unlikely_threshold(None)
+    silent_for(detector, clock, 5.0)
+    waiting = asyncio.ensure_future(detector.predict_end_of_turn(said(trailing)))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    assert detector.last_decision is TurnDecision.KEEP_LISTENING
+    clock.seconds += 3.5  # past the eight seconds of think time
+    assert await asyncio.wait_for(waiting, 1) == 1.0
 
 
-async def test_asking_for_time_is_a_turn_of_its_own(detector: PolicyTurnDetector) -> None:
-    probability = await detector.predict_end_of_turn(said("Let me think about that"))
-    assert probability >= await detector.unlikely_threshold(None)
+async def test_asking_for_time_is_a_turn_of_its_own(
+    detector: PolicyTurnDetector, clock: Clock
+) -> None:
+    silent_for(detector, clock, 0.5)
+    assert await asyncio.wait_for(detector.predict_end_of_turn(said("Let me think about that")), 1)
 
 
-def test_pauses_up_to_the_think_time_do_not_end_an_answer(detector: PolicyTurnDetector) -> None:
-    options = turn_handling(settings(max_think_pause_ms=8_000), detector)
-    endpointing = options["endpointing"]
-    assert endpointing["max_delay"] == 8.0
-    # Without the audio model the policy's longer silence applies to finished answers.
-    assert endpointing["min_delay"] == 2.0
+def test_the_session_adds_no_wait_of_its_own(detector: PolicyTurnDetector) -> None:
+    options = turn_handling(settings(), detector)
+    assert options["endpointing"]["min_delay"] == 0.0
     assert options["interruption"]["mode"] == "vad"
 
 

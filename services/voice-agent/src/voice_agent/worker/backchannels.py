@@ -4,7 +4,7 @@ The clips are rendered once per interview in the interviewer's voice and played 
 ``BackgroundAudioPlayer`` on a second track: the interviewer's main track (and the candidate's
 turn) are untouched, so a back-channel can neither interrupt the candidate nor be taken for
 the interviewer's turn. ``BackchannelPolicy`` decides when; only pauses the turn-taking policy
-has judged mid-answer qualify. Each clip played is logged with ``record_backchannel``.
+has found mid-sentence qualify. Each clip played is logged with ``record_backchannel``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from livekit import rtc
 from livekit.agents import AgentSession, AgentStateChangedEvent, UserStateChangedEvent, tts
 from livekit.agents.voice.background_audio import BackgroundAudioPlayer
 
-from voice_agent.domain import BackchannelPolicy, Conductor, ListeningObservation, TurnDecision
+from voice_agent.domain import BackchannelPolicy, Conductor, ListeningObservation
 from voice_agent.worker.journal import TranscriptJournal
 from voice_agent.worker.turn_detection import PolicyTurnDetector
 
@@ -106,8 +106,6 @@ class BackchannelCoach:
                 self._last_clip_at = None
                 self.policy.begin_answer()
             self._pause_started = None
-            # The detector's verdict was about the pause that just ended.
-            self._detector.last_decision = None
         elif self._answer_started is not None:
             self._pause_started = now
 
@@ -133,8 +131,8 @@ class BackchannelCoach:
             or self._interviewer_speaking
         ):
             return None
-        decision = self._detector.last_decision
-        if decision is None:
+        mid_answer = self._detector.mid_answer
+        if mid_answer is None:
             return None  # not judged yet: it may be the end of the answer
         now = self._clock.now_ms()
         observation = ListeningObservation(
@@ -144,7 +142,8 @@ class BackchannelCoach:
             ms_since_last_backchannel=(
                 None if self._last_clip_at is None else now - self._last_clip_at
             ),
-            end_of_turn_probability=1.0 if decision is TurnDecision.END_TURN else 0.0,
+            # Only a pause inside an unfinished sentence is the listener's to fill.
+            end_of_turn_probability=0.0 if mid_answer else 1.0,
         )
         clip = self.policy.decide(observation)
         if clip is None or clip not in self._clips:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,8 +59,10 @@ class ScriptedCandidate:
 
     voice: PiperTTS
     ear: SphinxSTT
-    respond: Callable[[str], str | None]  # heard line -> answer, None: the interview is over
+    # heard line -> the answer (several parts: a pause between them), None: the interview is over
+    respond: Callable[[str], str | Sequence[str] | None]
     end_of_line_s: float = 1.5  # silence after which the interviewer counts as done
+    pause_s: float = 3.0  # between the parts of an answer, as if thinking
     room: rtc.Room = field(default_factory=rtc.Room)
     heard: list[HeardLine] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
@@ -102,7 +104,21 @@ class ScriptedCandidate:
                 answer = self.respond(line.text)
                 if answer is None:
                     return
-                await self.say(answer)
+                parts = [answer] if isinstance(answer, str) else list(answer)
+                for n, part in enumerate(parts):
+                    if n:
+                        await asyncio.sleep(self.pause_s)
+                    await self.say(part)
+                if len(parts) > 1:
+                    # One answer, one reply: the pause inside it is not an answer of its own.
+                    first, *rest = self.exchanges[-len(parts) :]
+                    del self.exchanges[-len(parts) :]
+                    self.exchanges.append(
+                        Exchange(
+                            " ".join(e.answer for e in (first, *rest)),
+                            rest[-1].finished_speaking_at,
+                        )
+                    )
 
     async def say(self, text: str) -> None:
         """Speak ``text`` into the microphone and wait until it has been sent."""

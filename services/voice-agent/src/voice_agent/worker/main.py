@@ -42,7 +42,13 @@ from voice_agent.worker.backchannels import BackchannelCoach, render_clips
 from voice_agent.worker.interviewer import ConductorModel, Interviewer, SessionClock
 from voice_agent.worker.journal import SerialSessionStore, SessionStore, TranscriptJournal
 from voice_agent.worker.metrics import worker_metrics
-from voice_agent.worker.providers import SharedModels, SpeechStack, load_shared_models, speech_stack
+from voice_agent.worker.providers import (
+    VAD_SILENCE_S,
+    SharedModels,
+    SpeechStack,
+    load_shared_models,
+    speech_stack,
+)
 from voice_agent.worker.settings import InterviewerSettings
 from voice_agent.worker.turn_detection import PolicyTurnDetector, RecentAudio
 
@@ -70,12 +76,8 @@ def turn_handling(
     """How the session takes turns: the policy's detector, think-time, VAD barge-in."""
     return {
         "turn_detection": detector,
-        "endpointing": {
-            "mode": "fixed",
-            "min_delay": detector.decision_silence_ms / 1000,
-            # An unfinished answer keeps the floor through pauses this long.
-            "max_delay": settings.max_think_pause_ms / 1000,
-        },
+        # The detector answers only once the policy's silence has passed; nothing to add.
+        "endpointing": {"mode": "fixed", "min_delay": 0.0, "max_delay": 0.0},
         # Offline there is no adaptive (cloud) interruption detector: plain VAD barge-in.
         "interruption": {"enabled": True, "mode": "vad", "min_duration": 0.5},
         "preemptive_generation": {"enabled": False},
@@ -149,7 +151,7 @@ class InterviewJob:
             current_question=lambda: conductor.question_id,
         )
         audio = RecentAudio()
-        detector = PolicyTurnDetector(policy, audio, stack.end_of_turn)
+        detector = PolicyTurnDetector(policy, audio, stack.end_of_turn, vad_silence_s=VAD_SILENCE_S)
 
         async def finished(outcome: Outcome) -> None:
             self.finished = outcome
@@ -177,6 +179,7 @@ class InterviewJob:
             user_away_timeout=None,
         )
         session.on("close", self._on_close)
+        detector.attach(session)
         player: BackgroundAudioPlayer | None = None
         coach: BackchannelCoach | None = None
         heartbeat = asyncio.create_task(self._heartbeat(session_id), name="heartbeat")

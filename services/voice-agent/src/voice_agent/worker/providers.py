@@ -18,6 +18,9 @@ from voice_agent.worker.phrasing import FollowUpRewriter
 from voice_agent.worker.settings import InterviewerSettings
 from voice_agent.worker.turn_detection import AudioEndOfTurn, load_audio_end_of_turn
 
+# A pause this long closes an utterance for the recognizer; the turn is the policy's to end.
+VAD_SILENCE_S = 0.5
+
 
 @dataclass(frozen=True)
 class SharedModels:
@@ -31,9 +34,7 @@ class SharedModels:
 def load_shared_models() -> SharedModels:
     """Load Silero VAD, the Piper voice and the end-of-turn model (about a second)."""
     return SharedModels(
-        # A pause of 0.5 s closes an utterance for the recognizer; the turn itself is the
-        # turn-taking policy's to end.
-        vad=silero.VAD.load(min_silence_duration=0.5),
+        vad=silero.VAD.load(min_silence_duration=VAD_SILENCE_S),
         piper=PiperTTS(),
         end_of_turn=load_audio_end_of_turn(),
     )

@@ -1,12 +1,13 @@
 """When the candidate's turn is over: the conductor's ``TurnTakingPolicy`` as the turn detector.
 
-LiveKit asks a turn detector once the candidate stops speaking: a probability at or above the
-detector's threshold ends the turn after the session's ``min_delay`` of silence, one below it
-waits up to ``max_delay``. Here the policy decides, from the words so far and LiveKit's local
-audio end-of-turn model (shipped in livekit-local-inference; no download, no network):
-finished-sounding answers end after a short silence, trailing ones ("...and then, um") get up
-to ``max_think_pause_ms`` to go on, and "let me think" ends the turn at once (the conductor
-then waits quietly).
+LiveKit asks the turn detector once the candidate stops speaking and has words transcribed, and
+commits the turn when it answers (a resumed candidate cancels the question). Here the answer
+waits for the policy: the detector re-reads ``TurnTakingPolicy.decide`` as the silence grows and
+answers once it says the turn is over. So a finished-sounding answer ends after a short silence,
+a trailing one ("...and then, um") keeps the floor up to ``max_think_pause_ms``, and "let me
+think" ends at once (the conductor then waits quietly). LiveKit's local audio end-of-turn model
+(livekit-local-inference; no download, no network) may hurry a finished-sounding answer; it never
+holds one for the whole think time, since on synthetic and real voices alike it is often unsure.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Final
 
 import numpy as np
 from livekit import rtc
-from livekit.agents import llm
+from livekit.agents import AgentSession, UserStateChangedEvent, llm
 from livekit.agents.language import LanguageCode
 
 from voice_agent.domain import Intent, TurnDecision, TurnTakingPolicy
@@ -30,7 +33,6 @@ SAMPLE_RATE: Final = 16_000
 # What the local end-of-turn model listens to: its receptive field, 1.2 s.
 WINDOW_SAMPLES: Final = 19_200
 ENDS_TURN: Final = 1.0
-KEEPS_LISTENING: Final = 0.0
 
 
 class RecentAudio:
@@ -98,19 +100,29 @@ def load_audio_end_of_turn() -> AudioEndOfTurn | None:
 
 
 class PolicyTurnDetector:
-    """A LiveKit turn detector that asks the conductor's turn-taking policy."""
+    """A LiveKit turn detector that waits for the conductor's turn-taking policy."""
 
     def __init__(
         self,
         policy: TurnTakingPolicy,
         audio: RecentAudio,
         end_of_turn: AudioEndOfTurn | None,
+        *,
+        vad_silence_s: float = 0.5,
+        now: Callable[[], float] = time.time,
+        poll_s: float = 0.05,
     ) -> None:
         self.policy = policy
         self.audio = audio
         self.end_of_turn = end_of_turn
+        self._vad_silence_s = vad_silence_s
+        self._now = now
+        self._poll_s = poll_s
+        self.stopped_speaking_at: float | None = None
         self.last_probability: float | None = None
         self.last_decision: TurnDecision | None = None
+        # Whether the words of the current pause trail off mid-sentence; None: not judged yet.
+        self.mid_answer: bool | None = None
 
     @property
     def model(self) -> str:
@@ -120,15 +132,17 @@ class PolicyTurnDetector:
     def provider(self) -> str:
         return "mocksy"
 
-    @property
-    def decision_silence_ms(self) -> int:
-        """The silence after which a finished answer ends: the session's ``min_delay``."""
-        rules = self.policy.rules
-        return (
-            rules.end_silence_with_detector_ms
-            if self.end_of_turn is not None
-            else rules.end_silence_ms
-        )
+    def attach(self, session: AgentSession[Any]) -> None:
+        """Follow when the candidate stops speaking in ``session``."""
+        session.on("user_state_changed", self._on_user_state)
+
+    def _on_user_state(self, event: UserStateChangedEvent) -> None:
+        if event.old_state == "speaking" and event.new_state != "speaking":
+            # The VAD reports the end after its own stretch of silence.
+            self.stopped_speaking_at = event.created_at - self._vad_silence_s
+        elif event.new_state == "speaking":
+            self.last_decision = None
+            self.mid_answer = None
 
     async def unlikely_threshold(self, language: LanguageCode | None) -> float | None:
         return 0.5
@@ -142,23 +156,43 @@ class PolicyTurnDetector:
         *,
         timeout: float | None = None,  # noqa: ASYNC109 (LiveKit's protocol)
     ) -> float:
-        """1.0 when the policy would end the turn after the short silence, else 0.0."""
+        """Answers 1.0 once the policy ends the turn; cancelled if the candidate goes on."""
         words = _last_candidate_words(chat_ctx)
-        probability: float | None = None
-        if self.end_of_turn is not None:
-            probability = await asyncio.to_thread(self.end_of_turn.probability, self.audio.window())
-        self.last_probability = probability
+        self.mid_answer = self.policy.sounds_unfinished(words)
         if self.policy.classifier.classify(words) is Intent.THINK:
             # Asking for time is a whole turn: the conductor takes it and stays quiet.
             self.last_decision = TurnDecision.END_TURN
             return ENDS_TURN
-        decision = self.policy.decide(self.decision_silence_ms, words, probability)
-        self.last_decision = decision
-        logger.debug(
-            "turn decision",
-            extra={"decision": decision.value, "end_of_turn_probability": probability},
-        )
-        return ENDS_TURN if decision is TurnDecision.END_TURN else KEEPS_LISTENING
+        probability = await self._audio_probability()
+        self.last_probability = probability
+        if (
+            probability is not None
+            and probability < self.policy.rules.end_of_turn_threshold
+            and not self.policy.sounds_unfinished(words)
+        ):
+            probability = None  # unsure audio: the words decide, with the longer silence
+        while True:
+            silence_ms = self._silence_ms()
+            decision = self.policy.decide(silence_ms, words, probability)
+            self.last_decision = decision
+            if decision is TurnDecision.END_TURN:
+                logger.debug(
+                    "turn over",
+                    extra={"silence_ms": silence_ms, "end_of_turn_probability": probability},
+                )
+                return ENDS_TURN
+            await asyncio.sleep(self._poll_s)
+
+    async def _audio_probability(self) -> float | None:
+        if self.end_of_turn is None:
+            return None
+        return await asyncio.to_thread(self.end_of_turn.probability, self.audio.window())
+
+    def _silence_ms(self) -> int:
+        stopped = self.stopped_speaking_at
+        if stopped is None:
+            return round(self._vad_silence_s * 1000)
+        return max(0, round((self._now() - stopped) * 1000))
 
 
 def _last_candidate_words(chat_ctx: llm.ChatContext) -> str:
