@@ -90,7 +90,9 @@ class HistoryProjector:
         )
         await self.repository.save_report(user, session, report_session_fields(transcript))
         await self.repository.save_attempt(user, session, attempt_session_fields(transcript))
-        await self.repository.save_progress(user, session, progress_session_fields(transcript))
+        await self.repository.save_progress(
+            user, session, "session", progress_session_fields(transcript)
+        )
 
     async def feedback_ready(self, event: FeedbackReady) -> None:
         """Record the feedback on the attempt, unless newer feedback is already there."""
@@ -106,7 +108,9 @@ class HistoryProjector:
             and applied
         )
         if applied:
-            await self.repository.save_progress(user, session, progress_feedback_fields(feedback))
+            await self.repository.save_progress(
+                user, session, "feedback", progress_feedback_fields(feedback)
+            )
         else:
             logger.info(
                 "kept newer feedback",
