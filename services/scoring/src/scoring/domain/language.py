@@ -14,6 +14,8 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?[#+]*")
 # separate words ("use memo"), so they are split where the case changes: lower to upper, and an
 # acronym before a capitalised word ("HTTPServer" -> "HTTP Server").
 _IDENTIFIER = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b|\b[A-Z]{2,}[a-z][A-Za-z]*\b")
+# A cheap scan first: most spoken text has no identifier at all.
+_HUMP_HINT = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
 _HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # Plural acronyms ("APIs", "IDs") are one word, not "AP Is".
 _PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
@@ -158,6 +160,8 @@ def split_identifiers(text: str) -> str:
         parts = _identifier_parts(match.group())
         return " ".join(parts) if parts else match.group()
 
+    if not _HUMP_HINT.search(text):
+        return text
     return _IDENTIFIER.sub(spaced, text)
 
 
