@@ -152,27 +152,41 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
         await mongo.close()
 
 
-async def announcements(
-    reader: AIOKafkaConsumer, sessions: set[str]
-) -> dict[str, list[FeedbackReady]]:
-    """Every FeedbackReady on ``sessions``, read until all arrived and a grace period passed."""
+async def announcements(stack: Stack, sessions: set[str]) -> dict[str, list[FeedbackReady]]:
+    """This service's FeedbackReady records on ``sessions``, read until each arrived and a
+    grace period passed.
+
+    Another scoring process on the same Kafka (``make dev`` runs one) scores the same sessions
+    and announces them under its own event ids; this service's announcement of a session is
+    the one whose event id its stored feedback names.
+    """
+    stored = stack.mongo[stack.database]["feedback"]
+    ours: dict[str, str] = {}
     found: dict[str, list[FeedbackReady]] = {s: [] for s in sessions}
     async with asyncio.timeout(WAIT_S):
+        while len(ours) < len(sessions):
+            async for document in stored.find({"_id": {"$in": sorted(sessions)}}):
+                ours[document["_id"]] = document["event_id"]
+            await asyncio.sleep(0.2)
         while not all(found.values()):
-            await _read_into(reader, found, timeout_ms=200)
-    await _read_into(reader, found, timeout_ms=int(DUPLICATE_GRACE_S * 1000))
+            await _read_into(stack.feedback_ready, found, ours, timeout_ms=200)
+    await _read_into(stack.feedback_ready, found, ours, timeout_ms=int(DUPLICATE_GRACE_S * 1000))
     return found
 
 
 async def _read_into(
-    reader: AIOKafkaConsumer, found: dict[str, list[FeedbackReady]], timeout_ms: int
+    reader: AIOKafkaConsumer,
+    found: dict[str, list[FeedbackReady]],
+    ours: dict[str, str],
+    timeout_ms: int,
 ) -> None:
     batch = await reader.getmany(timeout_ms=timeout_ms)
     for records in batch.values():
         for record in records:
             event = FeedbackReady.model_validate_json(record.value)
-            if event.data.session_id in found:
-                found[event.data.session_id].append(event)
+            session = event.data.session_id
+            if session in found and str(event.event_id) == ours.get(session):
+                found[session].append(event)
 
 
 async def test_each_session_gets_one_feedback_announced_once_and_shown_to_its_owner(
@@ -185,9 +199,7 @@ async def test_each_session_gets_one_feedback_announced_once_and_shown_to_its_ow
     for event in (first, first, second, redelivered):
         await stack.publisher.publish(event)
 
-    found = await announcements(
-        stack.feedback_ready, {first.data.session_id, second.data.session_id}
-    )
+    found = await announcements(stack, {first.data.session_id, second.data.session_id})
 
     for session, events in found.items():
         assert len(events) == 1, f"{session}: {len(events)} FeedbackReady records"
@@ -230,9 +242,7 @@ async def test_a_thin_session_is_announced_as_not_gradable(stack: Stack) -> None
     thin = sample.model_copy(update={"data": transcript})
     await stack.publisher.publish(thin)
 
-    [announced] = (await announcements(stack.feedback_ready, {thin.data.session_id}))[
-        thin.data.session_id
-    ]
+    [announced] = (await announcements(stack, {thin.data.session_id}))[thin.data.session_id]
 
     assert announced.data.gradable is False
     assert announced.data.overall_score is None
