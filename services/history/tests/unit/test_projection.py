@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from common.events import EventEnvelope, FeedbackReady, InterviewCreated, SessionCompleted
 from history.domain.filters import FeedbackFilter, InterviewFilter, Scope
@@ -38,11 +41,9 @@ async def apply(projector: HistoryProjector, event: EventEnvelope) -> None:
 
 
 def snapshot(database: Database) -> dict[str, list[dict[str, Any]]]:
+    # Documents are keyed by natural ids, so even _id must come out the same.
     return {
-        name: sorted(
-            ({k: v for k, v in doc.items() if k != "_id"} for doc in collection.documents),
-            key=repr,
-        )
+        name: sorted(collection.documents, key=lambda doc: str(doc["_id"]))
         for name, collection in sorted(database.items())
     }
 
@@ -163,3 +164,31 @@ async def test_indexes_are_created_once_across_restarts(database: Database) -> N
     await MongoHistoryRepository.in_database(database).ensure_indexes()
     assert {name: len(c.index_models) for name, c in database.items()} == before
     assert before == {"attempts": 3, "interviews": 2, "progress": 0, "reports": 1}
+
+
+def a_history() -> list[EventEnvelope]:
+    """Two interviews, three attempts (one a retake), one session scored twice."""
+    first = Attempt("s-1", "i-1", EPOCH + timedelta(days=1), 58)
+    retake = Attempt("s-2", "i-1", EPOCH + timedelta(days=3), 66)
+    other = Attempt("s-3", "i-2", EPOCH + timedelta(days=5), 71, role="backend")
+    rescored = Attempt("s-3", "i-2", other.at, 75, role="backend")
+    return [
+        interview_created(USER, "i-1"),
+        interview_created(USER, "i-2", role="backend"),
+        *(session_completed(USER, a) for a in (first, retake, other)),
+        *(feedback_ready(USER, a) for a in (first, retake, other)),
+        feedback_ready(
+            USER, rescored, feedback_id="f-rescored", created_at=other.at + timedelta(hours=3)
+        ),
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(order=st.permutations(range(9)), copies=st.lists(st.integers(0, 8), max_size=4))
+def test_any_order_with_any_redeliveries_builds_the_same_history(
+    order: list[int], copies: list[int]
+) -> None:
+    history = a_history()
+    expected = asyncio.run(replay(history))
+    shuffled = [history[i] for i in order] + [history[i] for i in copies]
+    assert asyncio.run(replay(shuffled)) == expected
