@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from common.auth import CurrentUser
-from common.events import CATEGORIES, Category, InterviewType, Level, Role, Source
+from common.events import Category, InterviewType, Level, Role, Source
 from history.api.deps import InvalidQuery, PageDep, QueriesDep, ScopeDep, bounded
 from history.api.schemas import (
     AttemptItem,
@@ -222,6 +222,3 @@ async def get_insights(
 async def compare_attempts(user: CurrentUser, queries: QueriesDep, a: Id, b: Id) -> Comparison:
     """Two of your attempts side by side, question by question (changes are b minus a)."""
     return await queries.compare(user.user_id, a, b)
-
-
-__all__ = ["CATEGORIES", "router"]

@@ -215,9 +215,3 @@ def _group_order(
 ) -> tuple[str, str]:
     (role, kind), _ = item
     return (role or "~", kind or "~")
-
-
-def latest(attempts: Iterable[ScoredAttempt], count: int) -> list[ScoredAttempt]:
-    """The ``count`` most recent attempts, oldest first."""
-    ordered = sorted(attempts, key=lambda a: (a.at, a.session_id))
-    return ordered[-count:] if count > 0 else []
