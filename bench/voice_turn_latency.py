@@ -165,6 +165,8 @@ async def main(sessions: int, count: int) -> int:
         database="voice_agent_bench",
     )
     server = build_server(settings, executor=JobExecutorType.THREAD, http_port=0)
+    registered = asyncio.Event()
+    server.on("worker_registered", lambda *_: registered.set())
     running = asyncio.create_task(server.run(devmode=True))
     rooms = LiveKitRooms(
         settings.livekit_url,
@@ -179,7 +181,8 @@ async def main(sessions: int, count: int) -> int:
     server_side: list[float] = []
     started = time.perf_counter()
     try:
-        await asyncio.sleep(1.5)  # registered before the first dispatch
+        # LiveKit drops a dispatch that no registered worker can take: register first.
+        await asyncio.wait_for(registered.wait(), 60)
         async with open_client(settings.mongodb_uri, "bench-voice") as client:
             store = MongoSessionStore(client[settings.database]["sessions"])
             for _ in range(sessions):

@@ -103,6 +103,7 @@ def interviewer_ear(questions: list[Question]) -> SphinxSTT:
         "shortly. Good luck!",
         "Thanks, that was a clear answer. Here's the next question.",
         "Let's start with the first one.",
+        "Welcome back, let's pick up where we left off.",
     ]
     ear = SphinxSTT(build_language_model(extra_sentences=lines))
     ear.prewarm()
@@ -119,13 +120,19 @@ async def worker(servers: Servers, voice: VoiceStack) -> AsyncIterator[AgentServ
             "livekit_api_key": servers.livekit_api_key,
             "livekit_api_secret": servers.livekit_api_secret,
             "agent_name": voice.settings.agent_name,
-            "max_sessions": 1,
+            # Two: a resumed session's job may arrive while the dropped one is still ending.
+            "max_sessions": 2,
             "worker_metrics_port": None,
         }
     )
     server = build_server(settings, executor=JobExecutorType.THREAD, http_port=0)
+    registered = asyncio.Event()
+    server.on("worker_registered", lambda *_: registered.set())
     running = asyncio.create_task(server.run(devmode=True))
     try:
+        # LiveKit drops a dispatch that no registered worker can take: register first.
+        async with asyncio.timeout(60):
+            await registered.wait()
         yield server
     finally:
         await server.aclose()
@@ -201,3 +208,70 @@ async def test_a_spoken_interview_from_join_to_session_completed(
     completed = SessionCompleted.model_validate(events[0])
     assert completed.data.outcome == "completed"
     assert [t.text for t in completed.data.turns] == [t.text for t in record.turns]
+
+
+async def wait_for_state(voice: VoiceStack, session_id: str, states: set[str]) -> None:  # noqa: F811
+    # Polled: the worker changes the state on its own.
+    async with asyncio.timeout(30):
+        while True:
+            record = await voice.sessions.get(session_id)
+            if record is not None and record.state in states:
+                return
+            await asyncio.sleep(0.5)
+
+
+async def test_a_dropped_candidate_resumes_where_they_left_off(
+    servers: Servers,
+    voice: VoiceStack,  # noqa: F811
+    candidates: list[Candidate],  # noqa: F811
+    worker: AgentServer,
+) -> None:
+    grace = candidates[0]
+    interview = new_interview(grace.user_id).model_copy(update={"questions": QUESTIONS})
+    path = f"/interviews/{interview.id}/sessions"
+    assert (await voice.client.post(path, headers=grace.headers)).status_code == 404
+    await publish(servers, InterviewCreated(data=interview))
+    await wait_for_copy(voice.interviews, interview.id)
+    started = await voice.client.post(path, headers=grace.headers)
+    assert started.status_code == 201, started.text
+    session_id = started.json()["session_id"]
+    ear = await asyncio.to_thread(interviewer_ear, QUESTIONS)
+
+    # First visit: answer the first question, then drop as soon as the second one is asked.
+    def until_second_question(heard: str) -> str | list[str] | None:
+        words = set(re.findall(r"[a-z']+", heard.lower()))
+        if KEYWORDS["q-cache"] & words:
+            return None
+        return ANSWERS["q-dupes"] if KEYWORDS["q-dupes"] & words else ENOUGH
+
+    first = ScriptedCandidate(PiperTTS(), ear, until_second_question)
+    await first.join(started.json()["livekit_url"], started.json()["token"])
+    try:
+        await first.interview(within_s=120)
+    finally:
+        await first.leave()
+    await wait_for_state(voice, session_id, {"interrupted"})
+    before = await voice.sessions.get(session_id)
+    assert before is not None
+    print(f"stored before the drop: {[(t.kind, t.question_id) for t in before.turns]}")
+    assert [t.kind for t in before.turns if t.speaker == "interviewer"][-1] == "question"
+
+    # Back again: the interviewer welcomes them back and asks the second question again.
+    resumed = await voice.client.post(f"/sessions/{session_id}/resume", headers=grace.headers)
+    assert resumed.status_code == 200, resumed.text
+    respond, said = answering(QUESTIONS)
+    second = ScriptedCandidate(PiperTTS(), ear, respond)
+    await second.join(resumed.json()["livekit_url"], resumed.json()["token"])
+    try:
+        await second.interview(within_s=120)
+    finally:
+        await second.leave()
+    print(f"heard after resuming: {[h.text for h in second.heard]}")
+    assert "welcome" in second.heard[0].text.split()
+    await wait_for_state(voice, session_id, {"completed"})
+    after = await voice.sessions.get(session_id)
+    assert after is not None
+    assert after.turns[: len(before.turns)] == before.turns  # nothing stored was lost
+    questions = [t.question_id for t in after.turns if t.kind == "question"]
+    assert questions == ["q-dupes", "q-cache"]
+    assert said[0] == " ".join(ANSWERS["q-cache"])

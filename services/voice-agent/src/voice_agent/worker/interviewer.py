@@ -125,6 +125,7 @@ class Interviewer(Agent):
         self._last_voice_ms = 0
         self._finishing = False
         self.backchannels: BackchannelCoach | None = None
+        self._silence_watch: asyncio.Task[None] | None = None
 
     # --- LiveKit hooks -------------------------------------------------------------------
 
@@ -136,13 +137,18 @@ class Interviewer(Agent):
         self._last_voice_ms = now
         lines = self.conductor.rejoin(now) if self._resumed else self.conductor.start(now)
         self._spawn(self._speak(lines))
-        self._spawn(self._watch_silence())
+        self._silence_watch = asyncio.create_task(self._watch_silence(), name="silence-watch")
 
     async def on_exit(self) -> None:
-        """The session is closing: stop the timers."""
-        for task in list(self._tasks):
-            if task is not asyncio.current_task():
-                task.cancel()
+        """The session is closing: stop watching the silence (lines in flight still settle)."""
+        if self._silence_watch is not None:
+            self._silence_watch.cancel()
+
+    async def settle(self, within_s: float = 5.0) -> None:
+        """Wait until every line handed to the session has been accounted for."""
+        pending = [t for t in self._tasks if t is not asyncio.current_task()]
+        if pending:
+            await asyncio.wait(pending, timeout=within_s)
 
     def stt_node(
         self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings

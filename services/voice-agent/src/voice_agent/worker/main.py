@@ -204,13 +204,18 @@ class InterviewJob:
             heartbeat.cancel()
             if coach is not None:
                 await coach.aclose()
+            if player is not None:
+                await player.aclose()
+            # Closing ends the lines still playing; each is then stored as far as it was heard.
+            await session.aclose()
+            await interviewer.settle()
             await journal.drain()
             if self.finished is None and not self.lost:
                 # The candidate left (or the job is being stopped): the grace period starts.
+                # Out of the room first: a resume dispatches a new interviewer only into a room
+                # without one.
+                await ctx.room.disconnect()
                 await store.set_state(session_id, "interrupted", at=utcnow())
-            if player is not None:
-                await player.aclose()
-            await session.aclose()
 
     def _on_close(self, event: CloseEvent) -> None:
         logger.info("session closed: %s", event.reason)
