@@ -330,3 +330,22 @@ async def get_current_user(
 
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
 """The validated caller; declare `user: CurrentUser` on an endpoint to require a token."""
+
+
+async def preload_signing_keys(validator: AccessTokenValidator) -> None:
+    """Fetch the realm's keys at startup so tokens keep validating if Keycloak goes away later.
+
+    A service that only fetched keys on its first request would answer 503 to every request
+    during a Keycloak outage that began before that first request. Failure here is logged, not
+    raised: the service still starts and fetches the keys when Keycloak answers.
+
+    Args:
+        validator: The service's validator; anything without ``refresh_keys`` is left alone.
+    """
+    refresh = getattr(validator, "refresh_keys", None)
+    if refresh is None:
+        return
+    try:
+        await refresh()
+    except AuthUnavailable as exc:
+        logger.warning("signing keys not preloaded, will fetch on demand: %s", exc)

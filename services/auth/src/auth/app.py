@@ -22,7 +22,7 @@ from auth.identity import (
 )
 from auth.service import AccountService
 from auth.settings import AuthSettings
-from common.auth import AccessTokenValidator, TokenValidator
+from common.auth import AccessTokenValidator, TokenValidator, preload_signing_keys
 from common.observability import ServiceMetrics, install_observability
 
 
@@ -43,6 +43,7 @@ def create_app(
             app.state.token_validator = validator or TokenValidator(
                 settings.keycloak_issuer, settings.api_audience, http_client=http
             )
+            await preload_signing_keys(app.state.token_validator)
             app.state.accounts = AccountService(
                 identity
                 or KeycloakIdentityProvider(

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from common.auth import AccessTokenValidator, TokenValidator
+from common.auth import AccessTokenValidator, TokenValidator, preload_signing_keys
 from common.observability import ServiceMetrics, install_observability
 from common.runtime import EventRuntime
 from history.api.deps import InvalidQuery
@@ -46,6 +46,7 @@ def create_app(
             app.state.token_validator = validator or TokenValidator(
                 settings.keycloak_issuer, settings.api_audience, http_client=http
             )
+            await preload_signing_keys(app.state.token_validator)
             app.state.queries = HistoryQueries(store)
             await store.ensure_indexes()
             if runtime is not None and settings.consume_events:

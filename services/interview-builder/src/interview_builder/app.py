@@ -14,7 +14,7 @@ import httpx
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from common.auth import AccessTokenValidator, TokenValidator
+from common.auth import AccessTokenValidator, TokenValidator, preload_signing_keys
 from common.observability import install_observability
 from common.runtime import EventRuntime
 from interview_builder.api import interviews, setups
@@ -92,6 +92,7 @@ def create_app(
             app.state.token_validator = validator or TokenValidator(
                 settings.keycloak_issuer, settings.api_audience, http_client=http
             )
+            await preload_signing_keys(app.state.token_validator)
             bank = InterviewGenerator(load_bank())
             llm = _llm_client(settings, stack)
             slot_extractor = extractor or _slot_extractor(settings, metrics, llm)

@@ -11,7 +11,7 @@ import httpx
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from common.auth import AccessTokenValidator, TokenValidator
+from common.auth import AccessTokenValidator, TokenValidator, preload_signing_keys
 from common.observability import ServiceMetrics, install_observability
 from common.runtime import EventRuntime
 from scoring.api.routes import router
@@ -92,6 +92,7 @@ def create_app(
             app.state.token_validator = validator or TokenValidator(
                 settings.keycloak_issuer, settings.api_audience, http_client=http
             )
+            await preload_signing_keys(app.state.token_validator)
             app.state.scoring = service
             try:
                 await store.ensure_indexes()

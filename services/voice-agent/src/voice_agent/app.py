@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure
 
-from common.auth import AccessTokenValidator, TokenValidator
+from common.auth import AccessTokenValidator, TokenValidator, preload_signing_keys
 from common.events import utcnow
 from common.observability import ReadinessCheck, install_observability
 from common.runtime import EventRuntime
@@ -105,6 +105,7 @@ def create_app(
             app.state.token_validator = validator or TokenValidator(
                 settings.keycloak_issuer, settings.api_audience, http_client=http
             )
+            await preload_signing_keys(app.state.token_validator)
             gateway = rooms
             if gateway is None:
                 owned = livekit_rooms(settings)
