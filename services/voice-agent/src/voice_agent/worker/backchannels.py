@@ -83,7 +83,7 @@ class BackchannelCoach:
 
     def attach(self, session: AgentSession[Any]) -> None:
         """Follow ``session``'s speaking states and start watching."""
-        session.on("user_state_changed", self._on_user_state)
+        session.on("user_state_changed", self.on_candidate_state)
         session.on("agent_state_changed", self._on_agent_state)
         self._task = asyncio.create_task(self._watch(), name="backchannels")
 
@@ -97,7 +97,8 @@ class BackchannelCoach:
         if self._task is not None:
             self._task.cancel()
 
-    def _on_user_state(self, event: UserStateChangedEvent) -> None:
+    def on_candidate_state(self, event: UserStateChangedEvent) -> None:
+        """The candidate started or stopped speaking."""
         now = self._clock.now_ms()
         self._candidate_speaking = event.new_state == "speaking"
         if self._candidate_speaking:
