@@ -189,8 +189,9 @@ class Interviewer(Agent):
         now = self.clock.now_ms()
         start_ms = self.clock.ms(started_at) if started_at else now
         end_ms = max(start_ms, self.clock.ms(stopped_at) if stopped_at else now)
-        if confidence is not None and not 0.0 < confidence <= 1.0:
-            confidence = None  # the recognizer gave none
+        if confidence is not None:
+            # 0 means the recognizer gave none; LiveKit averages the utterances of a turn.
+            confidence = round(confidence, 3) if 0.0 < confidence <= 1.0 else None
         if self.backchannels is not None:
             self.backchannels.turn_ended()
         before = len(self.conductor.turns)

@@ -86,11 +86,10 @@ def turn_handling(
 
 def turn_taking_policy(settings: InterviewerSettings) -> TurnTakingPolicy:
     """The conductor's turn-taking policy with this worker's silences and threshold."""
-    defaults = TurnTakingRules()
     return TurnTakingPolicy(
         TurnTakingRules(
             end_silence_with_detector_ms=settings.end_of_turn_silence_ms,
-            end_silence_ms=max(defaults.end_silence_ms, settings.end_of_turn_silence_ms),
+            end_silence_ms=max(settings.unsure_end_silence_ms, settings.end_of_turn_silence_ms),
             max_think_pause_ms=settings.max_think_pause_ms,
             end_of_turn_threshold=settings.end_of_turn_threshold,
         )

@@ -52,6 +52,13 @@ class InterviewerSettings(VoiceAgentSettings):
         le=5_000,
         description="Silence after a finished-sounding answer before the interviewer replies.",
     )
+    unsure_end_silence_ms: int = Field(
+        default=1_200,
+        ge=200,
+        le=5_000,
+        description="Silence after a finished-sounding answer when the audio end-of-turn model "
+        "is unsure (or not loaded) before the interviewer replies.",
+    )
     max_think_pause_ms: int = Field(
         default=8_000,
         ge=1_000,
