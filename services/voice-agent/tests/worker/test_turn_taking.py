@@ -10,7 +10,13 @@ from livekit import rtc
 from livekit.agents import llm
 
 from voice_agent.domain import TurnDecision
-from voice_agent.worker.main import session_id_of, turn_handling, turn_taking_policy
+from voice_agent.worker.main import (
+    full_load,
+    session_id_of,
+    session_load,
+    turn_handling,
+    turn_taking_policy,
+)
 from voice_agent.worker.settings import InterviewerSettings
 from voice_agent.worker.turn_detection import (
     WINDOW_SAMPLES,
@@ -118,3 +124,19 @@ def test_openai_speech_needs_somewhere_to_send_audio() -> None:
     with pytest.raises(ValueError, match="speech=openai needs"):
         settings(speech="openai")
     assert settings(speech="openai", openai_stt_base_url="http://127.0.0.1:9/v1").speech == "openai"
+
+
+class Worker:
+    """What the load function sees of a worker: its running jobs."""
+
+    def __init__(self, jobs: int) -> None:
+        self.active_jobs = [object()] * jobs
+
+
+@pytest.mark.parametrize("slots", [1, 2, 4])
+def test_a_worker_takes_jobs_until_every_slot_is_taken(slots: int) -> None:
+    load = session_load(slots)
+    for running in range(slots):
+        assert load(Worker(running)) < full_load(slots)  # type: ignore[arg-type]
+    assert load(Worker(slots)) >= full_load(slots)  # type: ignore[arg-type]
+    assert full_load(slots) < 1.0  # LiveKit's rule for production workers

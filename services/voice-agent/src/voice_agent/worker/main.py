@@ -262,6 +262,12 @@ async def conduct_interview(ctx: JobContext, settings: InterviewerSettings | Non
         ctx.shutdown("interview over")
 
 
+def full_load(max_sessions: int) -> float:
+    """The load at which LiveKit stops sending jobs: reached when the last slot is taken."""
+    # With n slots the load steps by 1/n; LiveKit wants a threshold below 1 in production.
+    return (max_sessions - 0.5) / max_sessions
+
+
 def session_load(max_sessions: int) -> Callable[[AgentServer], float]:
     """Load as LiveKit sees it: the share of this worker's interview slots in use."""
 
@@ -286,8 +292,7 @@ def build_server(
         api_secret=settings.livekit_api_secret.get_secret_value(),
         job_executor_type=executor,
         load_fnc=session_load(settings.max_sessions),
-        # Full when every slot is taken: with n slots the load steps by 1/n.
-        load_threshold=(settings.max_sessions - 0.5) / settings.max_sessions,
+        load_threshold=full_load(settings.max_sessions),
         drain_timeout=settings.drain_timeout_s,
         num_idle_processes=min(2, settings.max_sessions),
         initialize_process_timeout=120.0,
