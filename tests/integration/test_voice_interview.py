@@ -160,6 +160,7 @@ async def test_a_spoken_interview_from_join_to_session_completed(
     respond, said = answering(QUESTIONS)
     ear = await asyncio.to_thread(interviewer_ear, QUESTIONS)
     candidate = ScriptedCandidate(PiperTTS(), ear, respond)
+    await asyncio.sleep(3)  # the interviewer waits for the candidate to arrive
     await candidate.join(body["livekit_url"], body["token"])
     try:
         await candidate.interview(within_s=180)
@@ -180,6 +181,8 @@ async def test_a_spoken_interview_from_join_to_session_completed(
                 break
             await asyncio.sleep(0.5)
     assert record.state == "completed"
+    # The greeting was not spoken to an empty room: the candidate heard it.
+    assert {"interview", "start", "first"} & set(candidate.heard[0].text.split())
     kinds = [t.kind for t in record.turns if t.speaker == "interviewer"]
     assert kinds[0] == "greeting"
     assert kinds[-1] == "closing"

@@ -134,12 +134,20 @@ class InterviewJob:
             )
             return
         await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
-        await store.activate(session_id, ctx.worker_id, utcnow())
-        record = await store.get(session_id) or record
-        clock = SessionClock((record.started_at or utcnow()).timestamp())
+        # Ready before the candidate arrives: the language model takes a second to build.
         stack: SpeechStack = await asyncio.to_thread(
             speech_stack, settings, record.interview, self.models
         )
+        try:
+            # Nobody is greeted in an empty room; the sweeper ends a session never joined.
+            async with asyncio.timeout(settings.room_empty_timeout_s):
+                candidate = await ctx.wait_for_participant()
+        except TimeoutError:
+            logger.warning("the candidate never joined", extra={"session_id": session_id})
+            return
+        await store.activate(session_id, ctx.worker_id, utcnow())
+        record = await store.get(session_id) or record
+        clock = SessionClock((record.started_at or utcnow()).timestamp())
         policy = turn_taking_policy(settings)
         conductor = new_conductor(record, policy)
         journal = TranscriptJournal(
@@ -186,7 +194,9 @@ class InterviewJob:
             await session.start(
                 interviewer,
                 room=ctx.room,
-                room_options=room_io.RoomOptions(close_on_disconnect=True),
+                room_options=room_io.RoomOptions(
+                    close_on_disconnect=True, participant_identity=candidate.identity
+                ),
             )
             if settings.backchannels:
                 player = BackgroundAudioPlayer()
