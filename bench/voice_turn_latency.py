@@ -156,8 +156,11 @@ async def one_session(
 async def main(sessions: int, count: int) -> int:
     logging.basicConfig(level=logging.WARNING)
     if not os.environ.get("LIVEKIT_URL") or not os.environ.get("MONGODB_URI"):
-        print("voice_turn_latency: run `make dev` and `source .stack/env` first", file=sys.stderr)
-        return 2
+        # `make bench` runs every benchmark; this one has nothing to measure without servers.
+        print(
+            "voice_turn_latency: skipped, needs the local stack (`make dev`, `source .stack/env`)"
+        )
+        return 0
     settings = InterviewerSettings(
         agent_name=f"bench-interviewer-{uuid.uuid4().hex[:6]}",
         max_sessions=1,
