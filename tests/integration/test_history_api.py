@@ -19,7 +19,6 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from asgi_lifespan import LifespanManager
-from keycloak import KeycloakAdmin, KeycloakOpenID
 from pymongo import AsyncMongoClient
 
 from common.events import EventEnvelope
@@ -28,41 +27,10 @@ from history.app import create_app
 from history.consumers import CONSUMERS
 from history.settings import HistorySettings
 from history.testing import EPOCH, Attempt, feedback_ready, interview_created, session_completed
+from tests.integration.accounts import Candidate, new_candidate, realm_admin
 from tests.integration.servers import Servers
 
-PASSWORD = "history-it-password-1"
 WAIT_S = 60.0
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A real Keycloak user and an access token Keycloak issued to them."""
-
-    user_id: str
-    headers: dict[str, str]
-
-
-async def new_candidate(servers: Servers, admin: KeycloakAdmin) -> Candidate:
-    email = f"history-{uuid.uuid4().hex[:10]}@example.com"
-    user_id: str = await admin.a_create_user(
-        {
-            "username": email,
-            "email": email,
-            "firstName": "Hist",
-            "lastName": "Ory",
-            "enabled": True,
-            "emailVerified": True,
-            "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
-        }
-    )
-    openid = KeycloakOpenID(
-        server_url=servers.keycloak_url + "/",
-        realm_name=servers.keycloak_realm,
-        client_id=servers.auth_client_id,
-        client_secret_key=servers.auth_client_secret,
-    )
-    tokens = await openid.a_token(username=email, password=PASSWORD)
-    return Candidate(user_id, {"Authorization": f"Bearer {tokens['access_token']}"})
 
 
 async def start_at_the_end(servers: Servers, service: str) -> None:
@@ -126,14 +94,11 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
             "keycloak_realm": servers.keycloak_realm,
         }
     )
-    admin = KeycloakAdmin(
-        server_url=servers.keycloak_url + "/",
-        username=servers.keycloak_admin_username,
-        password=servers.keycloak_admin_password,
-        realm_name=servers.keycloak_realm,
-        user_realm_name="master",
+    admin = realm_admin(servers)
+    ada, bob = (
+        await new_candidate(servers, admin, "history"),
+        await new_candidate(servers, admin, "history"),
     )
-    ada, bob = await new_candidate(servers, admin), await new_candidate(servers, admin)
     broker = create_broker(servers.kafka_bootstrap_servers, service=f"history-it-producer-{run}")
     app = create_app(settings)
     try:

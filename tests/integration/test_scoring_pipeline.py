@@ -19,54 +19,22 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from asgi_lifespan import LifespanManager
-from keycloak import KeycloakAdmin, KeycloakOpenID
 from pymongo import AsyncMongoClient
 
 from common.events import FEEDBACK_READY, SESSION_COMPLETED, FeedbackReady, SessionCompleted
 from common.messaging import EventPublisher, create_broker
 from scoring.app import create_app
 from scoring.settings import ScoringSettings
+from tests.integration.accounts import Candidate, new_candidate, realm_admin
 from tests.integration.servers import Servers
 
 TEMPLATE = (
     Path(__file__).resolve().parents[2] / "services/scoring/tests/fixtures/mixed_session.json"
 )
-PASSWORD = "scoring-it-password-1"
 WAIT_S = 60.0
 # Long enough after the last expected record for a duplicate to show up if there were one:
 # several outbox relay passes.
 DUPLICATE_GRACE_S = 3.0
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A real Keycloak user and an access token Keycloak issued to them."""
-
-    user_id: str
-    headers: dict[str, str]
-
-
-async def new_candidate(servers: Servers, admin: KeycloakAdmin) -> Candidate:
-    email = f"scoring-{uuid.uuid4().hex[:10]}@example.com"
-    user_id: str = await admin.a_create_user(
-        {
-            "username": email,
-            "email": email,
-            "firstName": "Sco",
-            "lastName": "Ring",
-            "enabled": True,
-            "emailVerified": True,
-            "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
-        }
-    )
-    openid = KeycloakOpenID(
-        server_url=servers.keycloak_url + "/",
-        realm_name=servers.keycloak_realm,
-        client_id=servers.auth_client_id,
-        client_secret_key=servers.auth_client_secret,
-    )
-    tokens = await openid.a_token(username=email, password=PASSWORD)
-    return Candidate(user_id, {"Authorization": f"Bearer {tokens['access_token']}"})
 
 
 def session_of(user_id: str, session_id: str) -> SessionCompleted:
@@ -122,14 +90,11 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
             "keycloak_realm": servers.keycloak_realm,
         }
     )
-    admin = KeycloakAdmin(
-        server_url=servers.keycloak_url + "/",
-        username=servers.keycloak_admin_username,
-        password=servers.keycloak_admin_password,
-        realm_name=servers.keycloak_realm,
-        user_realm_name="master",
+    admin = realm_admin(servers)
+    ada, bob = (
+        await new_candidate(servers, admin, "scoring"),
+        await new_candidate(servers, admin, "scoring"),
     )
-    ada, bob = await new_candidate(servers, admin), await new_candidate(servers, admin)
     # The service's new group starts at the end of the topic: it scores this test's sessions,
     # not every session other runs left there (and announces no feedback on them).
     pinned = await from_the_end(servers, SESSION_COMPLETED, f"mocksy-{service}.session-completed")
