@@ -1,12 +1,19 @@
 # Mocksy developer commands. `make dev` starts Mocksy; `make test` runs every check and test.
 SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
+export UV_CONSTRAINT := $(CURDIR)/constraints.txt
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: help bootstrap dev stop status lint format typecheck contracts events test test-unit test-integration bench
+.PHONY: lock help bootstrap dev stop status lint format typecheck contracts events test test-unit test-integration bench
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+lock: bootstrap  ## after changing a dependency: refresh uv.lock and write its pins to constraints.txt
+	env -u UV_CONSTRAINT $(UV) lock
+	@head -4 constraints.txt > constraints.tmp
+	$(UV) export --frozen --all-groups --all-packages --no-hashes --no-emit-workspace --no-header --no-annotate >> constraints.tmp
+	@mv constraints.tmp constraints.txt
 
 bootstrap:  ## install uv and the Python environment (idempotent)
 	@scripts/bootstrap
