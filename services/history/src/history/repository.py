@@ -22,8 +22,8 @@ from pymongo.errors import DuplicateKeyError
 from pymongo.results import UpdateResult
 
 from common.mongo import IndexSpec
+from common.pagination import PageRequest
 from history.domain.filters import FeedbackFilter, InterviewFilter
-from history.domain.pagination import PageRequest
 from history.domain.records import (
     AttemptRecord,
     AttemptReport,

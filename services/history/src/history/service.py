@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from common.events import FeedbackReady, InterviewCreated, SessionCompleted
+from common.pagination import Cursor, PageRequest, is_after
 from history.domain.compare import Comparison, compare
 from history.domain.filters import FeedbackFilter, InterviewFilter, Scope
 from history.domain.insights import InsightRules, Insights, SessionEvidence, TopicScore, insights
-from history.domain.pagination import Cursor, PageRequest, is_after
 from history.domain.progress import Progress, ScoredAttempt, progress
 from history.domain.records import (
     AttemptRecord,

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.events import EventEnvelope, FeedbackReady, InterviewCreated, SessionCompleted
+from common.pagination import PageRequest
 from history.domain.filters import FeedbackFilter, InterviewFilter, Scope
-from history.domain.pagination import PageRequest
 from history.repository import MongoHistoryRepository
 from history.service import HistoryProjector, HistoryQueries
 from history.testing import EPOCH, Attempt, feedback_ready, interview_created, session_completed

@@ -22,8 +22,8 @@ from pymongo.results import DeleteResult, InsertOneResult, UpdateResult
 
 from common.events import Interview, InterviewCreated, InterviewType, Role
 from common.mongo import OUTBOX_INDEX, IndexSpec, with_outbox
+from common.pagination import PageRequest
 from interview_builder.domain.conversation import SetupState
-from interview_builder.pagination import PageRequest
 
 SETUPS: Final = "setups"
 INTERVIEWS: Final = "interviews"

@@ -22,6 +22,7 @@ from common.events import (
 )
 from common.events.models import MAX_QUESTIONS
 from common.observability import correlation_id_var
+from common.pagination import Cursor, PageRequest
 from interview_builder.domain.conversation import (
     SetupConversation,
     SetupError,
@@ -37,7 +38,6 @@ from interview_builder.domain.slots import (
     smallest_count_covering,
 )
 from interview_builder.metrics import BuilderMetrics
-from interview_builder.pagination import Cursor, PageRequest
 from interview_builder.repository import (
     InterviewFilter,
     InterviewRepository,

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from common.events import InterviewType, Role
-from history.domain.filters import Scope
-from history.domain.pagination import (
+from common.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     MIN_LIMIT,
@@ -17,6 +16,7 @@ from history.domain.pagination import (
     InvalidCursor,
     PageRequest,
 )
+from history.domain.filters import Scope
 from history.service import HistoryQueries
 
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Query, Request
 from common.auth import CurrentUser
 from common.events import InterviewType, Role
 from common.observability import user_id_var
-from interview_builder.pagination import (
+from common.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     MIN_LIMIT,

@@ -1,4 +1,4 @@
-"""Keyset pagination: an opaque cursor that points just past the last item of a page."""
+"""Keyset pagination shared by the list endpoints: an opaque cursor just past a page's last item."""
 
 from __future__ import annotations
 
