@@ -21,7 +21,7 @@ from pymongo import DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 from pymongo.results import UpdateResult
 
-from common.mongo import IndexSpec
+from common.mongo import IndexSpec, ensure_indexes
 from common.pagination import PageRequest
 from history.domain.filters import FeedbackFilter, InterviewFilter
 from history.domain.records import (
@@ -200,12 +200,7 @@ class MongoHistoryRepository:
             (self._attempts, ATTEMPTS),
             (self._reports, REPORTS),
         ):
-            # FerretDB 1.24 (SQLite) drops the connection when createIndexes names an index that
-            # exists next to one with another number of keys, so only missing ones are created.
-            existing = {index["name"] async for index in await collection.list_indexes()}
-            missing = [spec.to_index_model() for spec in INDEXES[name] if spec.name not in existing]
-            if missing:
-                await collection.create_indexes(missing)
+            await ensure_indexes(collection, INDEXES[name])
 
     async def save_interview(
         self, user_id: str, interview_id: str, fields: Mapping[str, Any], *, if_missing: bool

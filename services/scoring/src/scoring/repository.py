@@ -155,6 +155,10 @@ class PendingFeedback:
         """Index the feedback collection."""
         return await self.feedback.create_indexes(indexes)
 
+    async def list_indexes(self) -> AsyncIterator[Mapping[str, Any]]:
+        """The feedback collection's indexes."""
+        return await self.feedback.list_indexes()
+
 
 class Database(Protocol):
     """A database whose collections are looked up by name, like PyMongo's."""

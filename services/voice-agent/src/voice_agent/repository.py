@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, Literal, Protocol, get_args
 from uuid import UUID, uuid5
@@ -272,7 +272,7 @@ class MongoSessionStore:
 
     async def ensure_indexes(self) -> None:
         """Create the indexes the API, the sweeper and the outbox relay query by."""
-        await _ensure_one_by_one(self.collection, SESSION_INDEXES)
+        await ensure_indexes(self.collection, SESSION_INDEXES)
 
     async def create(self, record: SessionRecord) -> None:
         """Store a new session (DuplicateKeyError if the id is taken)."""
@@ -518,7 +518,7 @@ class MongoInterviewStore:
 
     async def ensure_indexes(self) -> None:
         """Create the interview indexes."""
-        await _ensure_one_by_one(self.collection, INTERVIEW_INDEXES)
+        await ensure_indexes(self.collection, INTERVIEW_INDEXES)
 
     async def save(self, interview: Interview) -> bool:
         """Keep a copy (first one wins: an interview never changes); False if already known."""
@@ -535,10 +535,3 @@ class MongoInterviewStore:
             return None
         fields = {k: v for k, v in document.items() if k != "_id"}
         return Interview.model_validate({**fields, "id": document["_id"]})
-
-
-async def _ensure_one_by_one(collection: SessionCollection, specs: Sequence[IndexSpec]) -> None:
-    # FerretDB 1.x panics and drops the connection when one createIndexes call names several
-    # indexes that all exist already (every restart after the first); one call per index is fine.
-    for spec in specs:
-        await ensure_indexes(collection, (spec,))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from pymongo import ASCENDING, IndexModel
-
-from common.mongo.collection import MongoCollection
 
 
 @dataclass(frozen=True)
@@ -40,19 +39,33 @@ class IndexSpec:
         return IndexModel(list(self.keys), **options)
 
 
-async def ensure_indexes(collection: MongoCollection, specs: Sequence[IndexSpec]) -> list[str]:
+class IndexableCollection(Protocol):
+    """What ``ensure_indexes`` needs of a collection."""
+
+    async def create_indexes(self, indexes: Sequence[IndexModel]) -> list[str]: ...
+
+    async def list_indexes(self) -> AsyncIterator[Mapping[str, Any]]: ...
+
+
+async def ensure_indexes(collection: IndexableCollection, specs: Sequence[IndexSpec]) -> list[str]:
     """Create the indexes that do not exist yet and return the names of all of them.
 
-    Existing identical indexes are left alone; an existing index with the same name but other
-    keys or options makes the server raise `OperationFailure`, which needs a human decision.
+    Existing indexes are left alone; an existing index with the same name but other keys or
+    options is not checked and needs a human decision.
 
     Args:
         collection: The collection to index.
         specs: The indexes it should have.
     """
+    # FerretDB 1.24 drops the connection when createIndexes names an index that already exists
+    # (next to others, or with another number of keys), which broke every restart after the
+    # first: only missing indexes are created, one per call.
+    existing = {index["name"] async for index in await collection.list_indexes()}
     names: list[str] = []
-    # One index per call: FerretDB 1.24 drops the connection when a single createIndexes names
-    # several indexes that already exist, which breaks every restart after the first.
     for spec in specs:
-        names.extend(await collection.create_indexes([spec.to_index_model()]))
+        model = spec.to_index_model()
+        name = str(model.document["name"])
+        if name not in existing:
+            await collection.create_indexes([model])
+        names.append(name)
     return names

@@ -128,6 +128,13 @@ class InMemoryCollection:
             names.append(spec["name"])
         return names
 
+    async def list_indexes(self) -> AsyncIterator[Mapping[str, Any]]:
+        """The indexes created so far and the implicit ``_id_`` one, as a server lists them."""
+        self._check_available()
+        listed: list[dict[str, Any]] = [{"name": "_id_", "key": {"_id": 1}}]
+        listed += [dict(model.document) for model in self.index_models]
+        return _iterate(listed)
+
     def _check_available(self) -> None:
         if self.fail_with is not None:
             raise self.fail_with
