@@ -18,6 +18,7 @@ from common.messaging import (
     EventPublisher,
     RawRecord,
     RetryPolicy,
+    create_broker,
     subscribe,
 )
 from common.testing.messaging import InMemoryProcessedEvents, RecordingPublisher
@@ -213,3 +214,29 @@ async def test_published_events_reach_the_consumer_through_the_broker() -> None:
     assert handler.handled[0] == event
     assert len(dead_letters) == 1
     assert dead_letters[0]["original_value"] == "garbage"
+
+
+async def test_the_broker_reports_prometheus_metrics_with_the_service_prefix() -> None:
+    registry = CollectorRegistry()
+    broker = create_broker("127.0.0.1:1", service="history", registry=registry)
+    received: list[dict[str, object]] = []
+
+    @broker.subscriber("mocksy.feedback.ready.v1", group_id="history")
+    async def on_record(body: dict[str, object]) -> None:
+        received.append(body)
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish({"event_type": "FeedbackReady"}, topic="mocksy.feedback.ready.v1")
+
+    assert received
+    names = {metric.name for metric in registry.collect()}
+    assert any(name.startswith("mocksy_history_broker_") for name in names), sorted(names)
+    consumed = [
+        sample
+        for metric in registry.collect()
+        if metric.name.startswith("mocksy_history_broker_received_messages")
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    ]
+    assert consumed
+    assert consumed[0].value >= 1
