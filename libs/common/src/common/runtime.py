@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from faststream.kafka import KafkaBroker
+from pymongo.errors import ConnectionFailure
 
 from common.events.envelope import EventEnvelope
 from common.messaging import (
@@ -92,6 +93,8 @@ class EventRuntime:
             dead_letters=self.publisher.publish_raw,
             retry=self._retry,
             metrics=self._consumer_metrics,
+            # A database restart delays the event until the database is back; never a DLQ.
+            outage_errors=(ConnectionFailure,),
         )
         subscribe(self.broker, consumer, group_id=f"mocksy-{self.service}.{name}")
         self.consumers.append(consumer)

@@ -126,6 +126,54 @@ async def test_a_dead_lettered_event_is_not_retried_on_redelivery() -> None:
     assert await consumer.handle_record(record) == "processed"
 
 
+class DatabaseRestart:
+    """A handler whose database is down for a number of calls, then answers."""
+
+    def __init__(self, calls_down: int) -> None:
+        self.calls_down = calls_down
+        self.calls = 0
+        self.handled: list[FeedbackReady] = []
+
+    async def __call__(self, event: FeedbackReady) -> None:
+        self.calls += 1
+        if self.calls <= self.calls_down:
+            raise ConnectionRefusedError("database not answering")
+        self.handled.append(event)
+
+
+async def test_a_database_outage_longer_than_the_retries_delays_the_event_but_never_dlqs() -> None:
+    restart, dead = DatabaseRestart(calls_down=10), RecordingPublisher()
+    consumer = EventConsumer(
+        FeedbackReady,
+        restart,
+        consumer="history",
+        processed=InMemoryProcessedEvents(),
+        dead_letters=dead,
+        retry=NO_WAIT,
+        outage_errors=(ConnectionRefusedError,),
+    )
+    outcome = await consumer.handle_record(record_of(feedback_event()))
+    assert outcome == "processed"
+    assert restart.calls == 11
+    assert len(restart.handled) == 1
+    assert dead.sent == []
+
+
+async def test_a_broken_record_still_goes_to_the_dlq_when_outages_are_tolerated() -> None:
+    handler, dead = FlakyHandler(failures=10), RecordingPublisher()
+    consumer = EventConsumer(
+        FeedbackReady,
+        handler,
+        consumer="history",
+        processed=InMemoryProcessedEvents(),
+        dead_letters=dead,
+        retry=NO_WAIT,
+        outage_errors=(ConnectionRefusedError,),
+    )
+    assert await consumer.handle_record(record_of(feedback_event())) == "dead_lettered"
+    assert handler.calls == 3
+
+
 @pytest.mark.parametrize(
     ("value", "reason"),
     [

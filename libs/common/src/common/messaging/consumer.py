@@ -115,6 +115,7 @@ class EventConsumer(Generic[E]):
         metrics: ConsumerMetrics | None = None,
         max_record_bytes: int = 1024 * 1024,
         topic: str | None = None,
+        outage_errors: tuple[type[Exception], ...] = (),
     ) -> None:
         self.event_type = event_type
         # Another topic than the event's own serves tests and the move to a .v2 topic.
@@ -126,6 +127,9 @@ class EventConsumer(Generic[E]):
         self.retry = retry or RetryPolicy()
         self.metrics = metrics
         self.max_record_bytes = max_record_bytes
+        # A dependency that is down (the database restarting) says nothing about the record:
+        # dead-lettering it would drop a good event, so it waits for the outage to end instead.
+        self.outage_errors = outage_errors
 
     async def handle_record(self, record: RawRecord) -> str:
         """Process one record to the end; returns the outcome. Raises only when nothing was
@@ -151,13 +155,25 @@ class EventConsumer(Generic[E]):
                 )
                 return "duplicate"
             started = time.perf_counter()
-            for attempt in range(1, self.retry.max_attempts + 1):
+            attempt = outages = 0
+            while attempt < self.retry.max_attempts:
                 try:
                     await self.handler(event)
                     break
                 except asyncio.CancelledError:
                     raise
+                except self.outage_errors as error:
+                    outages += 1
+                    logger.warning(
+                        "handler waits for a dependency to come back: %r",
+                        error,
+                        extra={"topic": self.topic, "event_id": event_id, "outage_retry": outages},
+                    )
+                    self._count("retried")
+                    await asyncio.sleep(self.retry.backoff(outages))
+                    continue
                 except Exception as error:
+                    attempt += 1
                     logger.warning(
                         "handler failed",
                         exc_info=True,
