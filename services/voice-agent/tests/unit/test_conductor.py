@@ -390,6 +390,24 @@ def test_long_silence_gets_a_gentle_prompt_not_the_next_question(
     assert conductor.question_index == 0
 
 
+def test_an_answer_cut_off_by_a_long_pause_mid_sentence_gets_a_nudge_not_a_judgement(
+    conductor: Conductor, clock: Clock
+) -> None:
+    conductor.start(0)
+    # Only the think-time limit ends a turn that trails off like this one.
+    out = say(conductor, clock, "I would keep every value in a hash set and then")
+
+    assert kinds(out) == ["other"]
+    assert "go on" in out[0].text.lower() or "carry on" in out[0].text.lower()
+    assert out[0].style == "empathetic"
+    assert conductor.question_index == 0
+    assert conductor.follow_ups_used == 0
+    # The rest of the answer is judged together with the first part.
+    out = say(conductor, clock, FULL_DUPES_ANSWER)
+    assert kinds(out) == ["acknowledgement", "question"]
+    assert conductor.question_index == 1
+
+
 def test_after_let_me_think_the_prompt_waits_longer(conductor: Conductor, clock: Clock) -> None:
     conductor.start(0)
     clock.now = conductor.turns[-1].end_ms

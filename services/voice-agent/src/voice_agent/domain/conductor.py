@@ -319,6 +319,11 @@ class Conductor:
         self._hear(spoken, start_ms, end_ms, stt_confidence, "answer", qid)
         state.tracker.add(spoken)
         state.status = QuestionStatus.ANSWERED
+        if self._turn_taking.sounds_unfinished(spoken):
+            # Only the think-time limit ends a turn that trails off mid-sentence: the
+            # candidate is still thinking, so nudge them on rather than judge half an answer.
+            text = self._lines.carry_on(self._next_variant())
+            return [self._say(now, text, "other", self._tone.reassuring, qid)]
         quality = self._assess(state)
         reason = self._follow_up_reason(state)
         if reason is not None:

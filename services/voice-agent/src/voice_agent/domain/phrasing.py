@@ -226,6 +226,10 @@ _SILENCE_PROMPTS: Final[tuple[str, ...]] = (
     "Take your time — would you like me to repeat the question?",
     "No rush. Say 'repeat' to hear the question again, or 'skip' to move on.",
 )
+_CARRY_ON: Final[tuple[str, ...]] = (
+    "Take your time — go on whenever you're ready.",
+    "No rush. Carry on when you're ready.",
+)
 _REPEAT_LEAD: Final[tuple[str, ...]] = ("Sure.", "Of course.", "Certainly.")
 
 
@@ -274,6 +278,10 @@ class InterviewerLines:
     def silence_prompt(self, number: int) -> str:
         """A gentle nudge after a long silence; ``number`` counts from 0."""
         return _SILENCE_PROMPTS[min(number, len(_SILENCE_PROMPTS) - 1)]
+
+    def carry_on(self, variant: int) -> str:
+        """After a long pause in the middle of a sentence: the answer is not over."""
+        return _pick(_CARRY_ON, variant)
 
     def welcome_back(self) -> str:
         """After a dropped connection."""
