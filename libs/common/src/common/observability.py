@@ -7,12 +7,13 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from fastapi import APIRouter, FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -258,6 +259,7 @@ def install_observability(
     *,
     checks: Mapping[str, ReadinessCheck] | None = None,
     max_body_bytes: int = 256 * 1024,
+    allowed_origins: Sequence[str] = (),
 ) -> None:
     """Add the request-context middleware (ids, timing, 413, safe 500s) and operations routes.
 
@@ -266,6 +268,18 @@ def install_observability(
         metrics: Its metrics holder.
         checks: Readiness checks for ``/readyz``.
         max_body_bytes: Larger request bodies get 413.
+        allowed_origins: Browser origins that may call the API (CORS); none when empty.
     """
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=max_body_bytes)
+    if allowed_origins:
+        # Added last so it is the outermost layer: 413s and 500s carry the CORS headers too,
+        # otherwise the browser hides their message behind a CORS error.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(allowed_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", CORRELATION_HEADER],
+            expose_headers=[CORRELATION_HEADER, "Retry-After"],
+            max_age=600,
+        )
     app.include_router(health_router(metrics, checks or {}))

@@ -48,6 +48,12 @@ class BaseServiceSettings(BaseSettings):
     keycloak_realm: str = Field(default="mocksy", validation_alias=_shared("KEYCLOAK_REALM"))
     api_audience: str = Field(default="mocksy-api", validation_alias=_shared("API_AUDIENCE"))
 
+    web_origins: tuple[str, ...] = Field(
+        default=("http://127.0.0.1:5173", "http://localhost:5173"),
+        validation_alias=_shared("WEB_ORIGINS"),
+        description="Browser origins allowed to call the API (CORS); the web app's dev server "
+        "by default. A JSON list in the environment.",
+    )
     max_request_bytes: int = Field(
         default=256 * 1024,
         ge=1024,

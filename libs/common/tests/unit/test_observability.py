@@ -104,3 +104,55 @@ def test_json_log_lines_carry_the_correlation_id() -> None:
     assert line["correlation_id"] == "cid-9"
     assert line["service"] == "scoring"
     assert line["session_id_hint"] == "x"
+
+
+def make_browser_facing_app() -> TestClient:
+    app = FastAPI()
+    install_observability(
+        app,
+        ServiceMetrics("history"),
+        max_body_bytes=2000,
+        allowed_origins=["http://127.0.0.1:5173"],
+    )
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_the_web_app_origin_may_call_with_a_bearer_token() -> None:
+    client = make_browser_facing_app()
+    preflight = client.options(
+        "/echo",
+        headers={
+            "Origin": "http://127.0.0.1:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+
+
+def test_another_origin_gets_no_cors_grant() -> None:
+    response = make_browser_facing_app().post(
+        "/echo", content=b"x", headers={"Origin": "http://evil.example"}
+    )
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_a_413_still_reaches_the_browser_with_its_message() -> None:
+    response = make_browser_facing_app().post(
+        "/echo", content=b"x" * 3000, headers={"Origin": "http://127.0.0.1:5173"}
+    )
+    assert response.status_code == 413
+    assert response.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
+    assert "2000 bytes" in response.json()["detail"]
+
+
+def test_no_cors_headers_unless_origins_are_given() -> None:
+    response = make_app().get("/healthz", headers={"Origin": "http://127.0.0.1:5173"})
+    assert "access-control-allow-origin" not in response.headers

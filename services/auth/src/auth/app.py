@@ -74,6 +74,7 @@ def create_app(
         metrics,
         checks={} if identity else {"keycloak": keycloak_ready},
         max_body_bytes=settings.max_request_bytes,
+        allowed_origins=settings.web_origins,
     )
     app.include_router(router)
     _map_errors(app)

@@ -66,7 +66,13 @@ def create_app(
     checks = runtime.readiness_checks() if runtime is not None else {}
     if not settings.consume_events:
         checks.pop("kafka", None)
-    install_observability(app, metrics, checks=checks, max_body_bytes=settings.max_request_bytes)
+    install_observability(
+        app,
+        metrics,
+        checks=checks,
+        max_body_bytes=settings.max_request_bytes,
+        allowed_origins=settings.web_origins,
+    )
     app.include_router(router)
     _map_errors(app)
     return app

@@ -136,7 +136,13 @@ def create_app(
     # The outbox exists so that interviews can be created while Kafka is down; a Kafka outage
     # must not take the API out of the load balancer.
     checks.pop("kafka", None)
-    install_observability(app, metrics, checks=checks, max_body_bytes=settings.max_request_bytes)
+    install_observability(
+        app,
+        metrics,
+        checks=checks,
+        max_body_bytes=settings.max_request_bytes,
+        allowed_origins=settings.web_origins,
+    )
     app.include_router(setups.router)
     app.include_router(interviews.router)
     _map_errors(app)

@@ -21,7 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from pymongo.results import DeleteResult, InsertOneResult, UpdateResult
 
 from common.events import Interview, InterviewCreated, InterviewType, Role
-from common.mongo import OUTBOX_INDEX, IndexSpec, with_outbox
+from common.mongo import OUTBOX_INDEX, IndexSpec, ensure_indexes, with_outbox
 from common.pagination import PageRequest
 from interview_builder.domain.conversation import SetupState
 
@@ -68,6 +68,8 @@ class DocumentCollection(Protocol):
     ) -> AsyncIterator[dict[str, Any]]: ...
 
     async def create_indexes(self, indexes: Sequence[IndexModel]) -> list[str]: ...
+
+    async def list_indexes(self) -> AsyncIterator[Mapping[str, Any]]: ...
 
 
 class Database(Protocol):
@@ -147,7 +149,7 @@ class InterviewRepository(Protocol):
 
 
 async def _create_indexes(collection: DocumentCollection, name: str) -> None:
-    await collection.create_indexes([spec.to_index_model() for spec in INDEXES[name]])
+    await ensure_indexes(collection, INDEXES[name])
 
 
 class MongoSetupRepository:

@@ -116,7 +116,11 @@ def create_app(
     if not consuming:
         checks.pop("kafka", None)
     install_observability(
-        app, base_metrics, checks=checks, max_body_bytes=settings.max_request_bytes
+        app,
+        base_metrics,
+        checks=checks,
+        max_body_bytes=settings.max_request_bytes,
+        allowed_origins=settings.web_origins,
     )
     app.include_router(router)
     _map_errors(app)

@@ -159,7 +159,13 @@ def create_app(
             await gateway.probe()
 
         checks["livekit"] = livekit_ready
-    install_observability(app, metrics, checks=checks, max_body_bytes=settings.max_request_bytes)
+    install_observability(
+        app,
+        metrics,
+        checks=checks,
+        max_body_bytes=settings.max_request_bytes,
+        allowed_origins=settings.web_origins,
+    )
     app.include_router(router)
     _map_errors(app)
     return app
