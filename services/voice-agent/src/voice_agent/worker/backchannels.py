@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from livekit import rtc
 from livekit.agents import AgentSession, AgentStateChangedEvent, UserStateChangedEvent, tts
-from livekit.agents.voice.background_audio import BackgroundAudioPlayer
 
 from voice_agent.domain import BackchannelPolicy, Conductor, ListeningObservation
 from voice_agent.worker.journal import TranscriptJournal
@@ -50,6 +49,14 @@ async def _play(frames: Sequence[rtc.AudioFrame]) -> AsyncIterator[rtc.AudioFram
         yield frame
 
 
+class ClipPlayer(Protocol):
+    """Plays audio beside the interviewer's voice: LiveKit's ``BackgroundAudioPlayer``."""
+
+    def play(self, audio: AsyncIterator[rtc.AudioFrame]) -> object:
+        """Start playing ``audio`` now, mixed over whatever else plays on the track."""
+        ...
+
+
 class BackchannelCoach:
     """Watches the candidate's pauses and plays a clip when the policy says so."""
 
@@ -57,7 +64,7 @@ class BackchannelCoach:
         self,
         policy: BackchannelPolicy,
         clips: Mapping[str, Sequence[rtc.AudioFrame]],
-        player: BackgroundAudioPlayer,
+        player: ClipPlayer,
         conductor: Conductor,
         journal: TranscriptJournal,
         turn_detector: PolicyTurnDetector,

@@ -1,7 +1,8 @@
 """A scripted candidate for rehearsals: joins the room, listens to the interviewer, answers aloud.
 
-It hears the interviewer's main track like a person would (the back-channel track is left
-alone), waits until the interviewer has finished speaking, and answers with Piper-synthesized
+It hears the interviewer's main track like a person would, notes when anything sounds on the
+back-channel track (not transcribed: "mhm" is not a line to answer), waits until the
+interviewer has finished speaking, and answers with Piper-synthesized
 speech on a microphone track that, like a real microphone, never stops sending (silence
 between answers). The integration test and the latency benchmark use it against a real LiveKit
 server.
@@ -66,6 +67,10 @@ class ScriptedCandidate:
     room: rtc.Room = field(default_factory=rtc.Room)
     heard: list[HeardLine] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
+    # Every part spoken (an answer with pauses has several): text, first and last word sent.
+    spoken: list[HeardLine] = field(default_factory=list)
+    # When each stretch of sound on the back-channel track was received.
+    backchannels: list[HeardLine] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # A short send queue, so "finished speaking" is when the last word leaves.
@@ -82,7 +87,11 @@ class ScriptedCandidate:
         def _subscribed(
             track: rtc.Track, publication: rtc.RemoteTrackPublication, _: rtc.RemoteParticipant
         ) -> None:
-            if track.kind == rtc.TrackKind.KIND_AUDIO and publication.name != BACKGROUND_TRACK:
+            if track.kind != rtc.TrackKind.KIND_AUDIO:
+                return
+            if publication.name == BACKGROUND_TRACK:
+                self._tasks.append(asyncio.create_task(self._note_backchannels(track)))
+            else:
                 self._tasks.append(asyncio.create_task(self._listen(track)))
 
         await self.room.connect(url, token)
@@ -127,6 +136,7 @@ class ScriptedCandidate:
         pcm = b"".join(bytes(f.data) for f in [*resampler.push(audio), *resampler.flush()])
         step = FRAME_SAMPLES * 2
         self._speaking = True
+        began = time.time()
         for start in range(0, len(pcm) - step + 1, step):
             self._outgoing.put_nowait(
                 rtc.AudioFrame(pcm[start : start + step], RATE, 1, FRAME_SAMPLES)
@@ -136,6 +146,7 @@ class ScriptedCandidate:
         finished = time.time() + 0.05
         self._speaking = False
         self.exchanges.append(Exchange(text, finished))
+        self.spoken.append(HeardLine(text, began, finished))
 
     async def leave(self) -> None:
         """Stop and disconnect."""
@@ -156,6 +167,18 @@ class ScriptedCandidate:
         async for event in rtc.AudioStream(track, sample_rate=RATE, num_channels=1):
             await self._incoming.put((time.time(), event.frame))
 
+    async def _note_backchannels(self, track: rtc.Track) -> None:
+        # A stretch ends after 0.3 s of quiet: clips are short and never back to back.
+        async for event in rtc.AudioStream(track, sample_rate=RATE, num_channels=1):
+            at, frame = time.time(), event.frame
+            if not _loud(frame):
+                continue
+            last = self.backchannels[-1] if self.backchannels else None
+            if last is not None and at - last.ended_at < 0.3:
+                last.ended_at = at
+            else:
+                self.backchannels.append(HeardLine("", at - frame.duration, at))
+
     async def _next_line(self) -> HeardLine:
         """The interviewer's next stretch of speech, once followed by ``end_of_line_s`` quiet."""
         frames: list[rtc.AudioFrame] = []
@@ -163,8 +186,7 @@ class ScriptedCandidate:
         last_voice = 0.0
         while True:
             at, frame = await self._incoming.get()
-            pcm = np.frombuffer(frame.data, dtype=np.int16).astype(np.float64)
-            loud = pcm.size > 0 and float(np.sqrt(np.mean(pcm**2))) > SPEECH_RMS
+            loud = _loud(frame)
             if loud and not self._speaking:
                 if started is None:
                     started = at - frame.duration
@@ -177,3 +199,8 @@ class ScriptedCandidate:
         text, _ = await asyncio.to_thread(self.ear.transcribe, to_mono_16k(audio))
         assert started is not None
         return HeardLine(text, started, last_voice)
+
+
+def _loud(frame: rtc.AudioFrame) -> bool:
+    pcm = np.frombuffer(frame.data, dtype=np.int16).astype(np.float64)
+    return pcm.size > 0 and float(np.sqrt(np.mean(pcm**2))) > SPEECH_RMS
