@@ -59,3 +59,11 @@ def test_policy_lockout_and_token_lifetimes() -> None:
     assert REALM["permanentLockout"] is False
     assert REALM["accessTokenLifespan"] == 300
     assert REALM["ssoSessionIdleTimeout"] == 1800
+
+
+def test_the_web_app_origins_may_exchange_codes_for_tokens() -> None:
+    # "+" derives nothing from wildcard redirect URIs: Keycloak answered the browser's token
+    # request with 403 "Invalid origin". The dev server (5173) and the e2e server (5174) are named.
+    web = client("mocksy-web")
+    assert {"http://127.0.0.1:5173", "http://127.0.0.1:5174"} <= set(web["webOrigins"])
+    assert "+" not in web["webOrigins"]
