@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import (
@@ -22,6 +22,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,6 +39,10 @@ _CONTEXT_VARS: Final = {
 _STD_RECORD_FIELDS: Final = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+
+DATABASE_UNAVAILABLE: Final = "The database is unavailable; try again shortly."
+# A MongoDB restart takes seconds; a client asking again sooner only adds load.
+DATABASE_RETRY_AFTER_S: Final = 5
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -218,6 +223,18 @@ class _BodyTooLarge(HTTPException):
         super().__init__(413, f"request body is larger than the limit of {limit} bytes")
 
 
+async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` for a request that found MongoDB unreachable (not a 500)."""
+    logging.getLogger("mocksy.http").warning(
+        "database unavailable on %s %s: %r", request.method, request.url.path, error
+    )
+    return JSONResponse(
+        {"detail": DATABASE_UNAVAILABLE},
+        status_code=503,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+    )
+
+
 def health_router(metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     """``/healthz`` (the process answers), ``/readyz`` (dependencies answer) and ``/metrics``.
 
@@ -261,7 +278,8 @@ def install_observability(
     max_body_bytes: int = 256 * 1024,
     allowed_origins: Sequence[str] = (),
 ) -> None:
-    """Add the request-context middleware (ids, timing, 413, safe 500s) and operations routes.
+    """Add the request-context middleware (ids, timing, 413, safe 500s), the 503 for an
+    unreachable database, and operations routes.
 
     Args:
         app: The service's FastAPI application.
@@ -282,4 +300,7 @@ def install_observability(
             expose_headers=[CORRELATION_HEADER, "Retry-After"],
             max_age=600,
         )
+    # Covers ServerSelectionTimeoutError and AutoReconnect: the database is down or restarting,
+    # which the caller should retry, not report as a bug.
+    app.add_exception_handler(ConnectionFailure, database_unavailable)
     app.include_router(health_router(metrics, checks or {}))

@@ -8,6 +8,7 @@ import logging
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from pymongo.errors import AutoReconnect, OperationFailure, ServerSelectionTimeoutError
 
 from common.observability import (
     JsonLogFormatter,
@@ -36,6 +37,14 @@ def make_app(ready: bool = True) -> TestClient:
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("secret internals")
+
+    @app.get("/database/{failure}")
+    async def database(failure: str) -> None:
+        if failure == "down":
+            raise ServerSelectionTimeoutError("127.0.0.1:27117: [Errno 111] Connection refused")
+        if failure == "restarting":
+            raise AutoReconnect("connection closed")
+        raise OperationFailure("unknown operator: $bogus")
 
     return TestClient(app, raise_server_exceptions=False)
 
@@ -81,6 +90,23 @@ def test_unhandled_error_is_a_500_without_internals(caplog: pytest.LogCaptureFix
     assert "secret internals" not in response.text
     assert response.json()["correlation_id"] == response.headers["x-correlation-id"]
     assert "secret internals" in caplog.text
+
+
+@pytest.mark.parametrize("failure", ["down", "restarting"])
+def test_an_unreachable_database_is_a_503_to_retry_not_a_500(failure: str) -> None:
+    client = make_app()
+    response = client.get(f"/database/{failure}")
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The database is unavailable; try again shortly."}
+    assert response.headers["Retry-After"] == "5"
+    assert "Connection refused" not in response.text
+    assert 'status="503"' in client.get("/metrics").text
+
+
+def test_a_database_that_answers_with_an_error_is_still_a_500() -> None:
+    response = make_app().get("/database/refused-query")
+    assert response.status_code == 500
+    assert "bogus" not in response.text
 
 
 def test_metrics_count_requests_by_route_template() -> None:
