@@ -57,7 +57,15 @@ class FollowUpRewriter:
         except Exception:  # any failure of the model keeps the policy's own line
             logger.warning("follow-up rewording failed; using the policy's line", exc_info=True)
             return line
-        return acceptable_phrasing(text) or line
+        worded = acceptable_phrasing(text)
+        if worded is None:
+            # Logged so that a model that keeps rambling or not asking shows up in the logs.
+            logger.warning(
+                "the LLM's follow-up cannot be spoken as one (%r); using the policy's line",
+                text[:200],
+            )
+            return line
+        return worded
 
     async def _complete(self, chat: llm.ChatContext) -> str:
         parts: list[str] = []

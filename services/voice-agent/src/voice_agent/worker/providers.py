@@ -93,23 +93,27 @@ def speech_stack(
             api_key=_api_key(settings.openai_tts_api_key),
         )
         voices[style] = tts.FallbackAdapter([remote, offline.for_style(style)])
-    rewriter = None
-    if settings.openai_llm_model:
-        rewriter = FollowUpRewriter(
-            openai.LLM(
-                model=settings.openai_llm_model,
-                base_url=_base_url(settings.openai_llm_base_url),
-                api_key=_api_key(settings.openai_llm_api_key),
-            )
-        )
     return SpeechStack(
         stt=stt.FallbackAdapter(
             [remote_stt, IncrementalSphinx(recognizer, models.vad)], vad=models.vad
         ),
         vad=models.vad,
         voice=StyledVoice(voices),
-        rewriter=rewriter,
+        rewriter=follow_up_rewriter(settings),
         end_of_turn=models.end_of_turn,
+    )
+
+
+def follow_up_rewriter(settings: InterviewerSettings) -> FollowUpRewriter | None:
+    """The LLM that re-words the policy's follow-ups, when one is configured."""
+    if not settings.openai_llm_model:
+        return None
+    return FollowUpRewriter(
+        openai.LLM(
+            model=settings.openai_llm_model,
+            base_url=_base_url(settings.openai_llm_base_url),
+            api_key=_api_key(settings.openai_llm_api_key),
+        )
     )
 
 
