@@ -1,0 +1,89 @@
+import { type Page, expect, test } from "@playwright/test";
+import { artifacts } from "../playwright.config";
+
+// Long enough for greeting, questions, follow-ups and closing at the fake microphone's pace.
+const INTERVIEW_MS = 12 * 60_000;
+const FEEDBACK_MS = 3 * 60_000;
+
+let shot = 0;
+async function snap(page: Page, name: string): Promise<void> {
+  shot += 1;
+  await page.screenshot({ path: `${artifacts}/${String(shot).padStart(2, "0")}-${name}.png`, fullPage: true });
+}
+
+async function interview(page: Page, label: string): Promise<string> {
+  await expect(page.getByRole("heading", { name: "Interview room" })).toBeVisible();
+  await snap(page, `${label}-room`);
+  await page.getByRole("button", { name: "Join the interview" }).click();
+  await expect(page.locator(".interviewer .state")).toHaveAttribute("data-state", /listening|thinking|speaking/, {
+    timeout: 120_000,
+  });
+  await expect(page.locator(".captions li.interviewer").first()).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator(".captions li.you").first()).toBeVisible({ timeout: 120_000 });
+  await snap(page, `${label}-room-live`);
+  await page.waitForURL(/\/feedback\//, { timeout: INTERVIEW_MS });
+  const sessionId = page.url().split("/feedback/")[1];
+  await expect(page.locator(".overall .score")).toBeVisible({ timeout: FEEDBACK_MS });
+  await expect(page.getByRole("heading", { name: "Categories" })).toBeVisible();
+  await expect(page.locator(".categories > li")).toHaveCount(5);
+  await expect(page.getByRole("heading", { name: "Question by question" })).toBeVisible();
+  await snap(page, `${label}-feedback`);
+  return sessionId;
+}
+
+test("register, set up by chat, interview by voice, feedback, retake, progress", async ({ page }) => {
+  const stamp = Date.now().toString(36);
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Practise interviews out loud" })).toBeVisible();
+  await snap(page, "welcome");
+
+  // Sign up on Keycloak's registration page; it returns to the app with a code (PKCE).
+  await page.getByRole("button", { name: "Create an account" }).click();
+  await page.locator("#username").waitFor();
+  await page.locator("#username").fill(`e2e-${stamp}`);
+  await page.locator("#email").fill(`e2e-${stamp}@example.com`);
+  await page.locator("#firstName").fill("Ada");
+  await page.locator("#lastName").fill("Lovelace");
+  await page.locator("#password").fill("Correct-horse-battery-9");
+  await page.locator("#password-confirm").fill("Correct-horse-battery-9");
+  await snap(page, "register");
+  await page.locator("#kc-form-buttons [type=submit], form [type=submit]").first().click();
+  await expect(page.getByRole("heading", { name: "Your interviews" })).toBeVisible();
+  await expect(page.getByText("Signed in as Ada Lovelace")).toBeVisible();
+  await snap(page, "interviews-empty");
+
+  // Set up by chat.
+  await page.getByRole("link", { name: "New interview" }).click();
+  await expect(page.locator(".chat li.mocksy").first()).toContainText("What role");
+  await page.getByLabel("Your message").fill("A junior backend behavioral interview about python, 1 question");
+  await page.getByLabel("Your message").press("Enter");
+  await expect(page.locator(".chat li.mocksy").nth(1)).toContainText("create it");
+  await snap(page, "setup-chat");
+  await page.getByLabel("Your message").fill("yes");
+  await page.getByLabel("Your message").press("Enter");
+
+  const first = await interview(page, "first");
+
+  // Retake the same questions; progress then has two points.
+  await page.getByRole("button", { name: "Retake this interview" }).click();
+  const second = await interview(page, "retake");
+  expect(second).not.toBe(first);
+
+  await page.getByRole("link", { name: "See your progress" }).click();
+  await expect(page.locator(".chart circle.point")).toHaveCount(2, { timeout: 60_000 });
+  await snap(page, "progress");
+  await page.getByRole("button", { name: "Compare" }).click();
+  await expect(page.getByText("Category changes")).toBeVisible();
+  await snap(page, "compare");
+
+  await page.getByRole("link", { name: "Interviews" }).click();
+  await expect(page.locator(".card.interview")).toHaveCount(2);
+  await expect(page.locator(".card.interview").first()).toContainText("Retake");
+  await snap(page, "interviews");
+
+  // A service that does not answer gets a sentence naming it, not a blank screen.
+  await page.route("**/api/history/**", (route) => route.fulfill({ status: 502, body: "{}" }));
+  await page.getByRole("link", { name: "Progress" }).click();
+  await expect(page.getByRole("alert")).toContainText("history service is not answering");
+  await snap(page, "service-down");
+});

@@ -1,0 +1,390 @@
+import {
+  DisconnectReason,
+  type Participant,
+  type RemoteTrack,
+  type RemoteTrackPublication,
+  Room,
+  RoomEvent,
+  Track,
+} from "livekit-client";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { ENDED_STATES, type Interview, type MocksyApi, type SessionJoin, type SessionView } from "../api";
+import {
+  STATE_TEXT,
+  applyCaption,
+  interviewerState,
+  loudness,
+  type Caption,
+  type InterviewerState,
+} from "../captions";
+import { ApiError, messageOf } from "../errors";
+import { navigate } from "../router";
+import { Notice, Title, label, sleep } from "../ui";
+
+const BACKCHANNEL_TRACK = "background_audio";
+const AGENT_STATE = "lk.agent.state";
+const TRANSCRIPTION_TOPIC = "lk.transcription";
+// The sessions API learns of a new interview from Kafka a moment after it was created.
+const NEW_INTERVIEW_WAIT_MS = 20_000;
+
+type Phase =
+  | { kind: "ready" }
+  | { kind: "joining" }
+  | { kind: "live" }
+  | { kind: "dropped"; why: string }
+  | { kind: "left" }
+  | { kind: "finished" };
+
+const storedSessionKey = (interviewId: string) => `mocksy.session.${interviewId}`;
+
+export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: string }) {
+  const [interview, setInterview] = useState<Interview | null>(null);
+  const [phase, setPhase] = useState<Phase>({ kind: "ready" });
+  const [problem, setProblem] = useState<string | null>(null);
+  const [captions, setCaptions] = useState<Caption[]>([]);
+  const [agent, setAgent] = useState<InterviewerState>("away");
+  const [backchannel, setBackchannel] = useState(false);
+  const [view, setView] = useState<SessionView | null>(null);
+  const [sessionId, setSessionId] = useState<string | null>(() =>
+    sessionStorage.getItem(storedSessionKey(interviewId)),
+  );
+  const room = useRef<Room | null>(null);
+  const leaving = useRef(false);
+  const audio = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    api
+      .interview(interviewId)
+      .then(setInterview)
+      .catch((error: unknown) => setProblem(messageOf(error)));
+  }, [api, interviewId]);
+
+  // A session stored from an earlier visit may still be resumable.
+  useEffect(() => {
+    if (!sessionId || phase.kind !== "ready") return;
+    api
+      .voiceSession(sessionId)
+      .then((found) => {
+        setView(found);
+        if (ENDED_STATES.includes(found.state)) {
+          sessionStorage.removeItem(storedSessionKey(interviewId));
+          setSessionId(null);
+        }
+      })
+      .catch(() => setSessionId(null));
+    // Only on arrival: later changes come from the live session.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const finish = useCallback(
+    (id: string) => {
+      leaving.current = true;
+      sessionStorage.removeItem(storedSessionKey(interviewId));
+      void room.current?.disconnect();
+      setPhase({ kind: "finished" });
+      navigate({ screen: "feedback", sessionId: id });
+    },
+    [interviewId],
+  );
+
+  const connect = useCallback(
+    async (join: SessionJoin) => {
+      const lk = new Room({ adaptiveStream: false, dynacast: false, disconnectOnPageLeave: true });
+      room.current = lk;
+      leaving.current = false;
+      const me = () => lk.localParticipant.identity;
+
+      lk.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, publication: RemoteTrackPublication) => {
+        if (track.kind !== Track.Kind.Audio) return;
+        const element = track.attach();
+        audio.current?.appendChild(element);
+        if (publication.trackName === BACKCHANNEL_TRACK) watchBackchannel(track, setBackchannel);
+      });
+      lk.on(RoomEvent.TrackUnsubscribed, (track: RemoteTrack) => track.detach().forEach((e) => e.remove()));
+      const readAgent = (participant: Participant) => {
+        if (participant.identity !== me() && participant.attributes[AGENT_STATE] !== undefined) {
+          setAgent(interviewerState(participant.attributes[AGENT_STATE]));
+        }
+      };
+      lk.on(RoomEvent.ParticipantAttributesChanged, (_changed, participant) => readAgent(participant));
+      lk.on(RoomEvent.ParticipantConnected, readAgent);
+      lk.on(RoomEvent.ParticipantDisconnected, (participant) => {
+        if (participant.attributes[AGENT_STATE] !== undefined) setAgent("away");
+      });
+      lk.registerTextStreamHandler(TRANSCRIPTION_TOPIC, async (reader, from) => {
+        const attributes = reader.info.attributes ?? {};
+        const segmentId = attributes["lk.segment_id"] ?? reader.info.id;
+        const speaker = from.identity === me() ? "you" : "interviewer";
+        let text = "";
+        for await (const chunk of reader) {
+          text += chunk;
+          setCaptions((old) => applyCaption(old, { segmentId, speaker, text, final: false }));
+        }
+        setCaptions((old) =>
+          applyCaption(old, { segmentId, speaker, text, final: attributes["lk.transcription_final"] === "true" }),
+        );
+      });
+      lk.on(RoomEvent.Reconnecting, () => setProblem("The connection is unstable; reconnecting…"));
+      lk.on(RoomEvent.Reconnected, () => setProblem(null));
+      lk.on(RoomEvent.Disconnected, (reason?: DisconnectReason) => {
+        setAgent("away");
+        if (leaving.current) return;
+        void api
+          .voiceSession(join.session_id)
+          .then((found) => {
+            setView(found);
+            if (ENDED_STATES.includes(found.state)) finish(join.session_id);
+            else setPhase({ kind: "dropped", why: dropReason(reason) });
+          })
+          .catch(() => setPhase({ kind: "dropped", why: dropReason(reason) }));
+      });
+
+      await lk.connect(join.livekit_url, join.token);
+      try {
+        await lk.localParticipant.setMicrophoneEnabled(true, {
+          echoCancellation: true,
+          noiseSuppression: true,
+        });
+      } catch (error) {
+        leaving.current = true;
+        await lk.disconnect();
+        throw error;
+      }
+      for (const participant of lk.remoteParticipants.values()) readAgent(participant);
+      await lk.startAudio();
+      setPhase({ kind: "live" });
+    },
+    [api, finish],
+  );
+
+  const join = async (resume: boolean) => {
+    setProblem(null);
+    setPhase({ kind: "joining" });
+    try {
+      await checkMicrophone();
+      let grant: SessionJoin;
+      if (resume && sessionId) {
+        grant = await api.resumeSession(sessionId);
+      } else {
+        grant = await startWhenKnown(api, interviewId);
+        sessionStorage.setItem(storedSessionKey(interviewId), grant.session_id);
+        setSessionId(grant.session_id);
+        setCaptions([]);
+      }
+      await connect(grant);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409 && sessionId) {
+        // The session ended while we were away: its feedback is what is left to see.
+        finish(sessionId);
+        return;
+      }
+      setProblem(microphoneMessage(error) ?? messageOf(error));
+      setPhase(resume ? { kind: "dropped", why: "Resuming did not work." } : { kind: "ready" });
+    }
+  };
+
+  const leave = async () => {
+    leaving.current = true;
+    await room.current?.disconnect();
+    setAgent("away");
+    setPhase({ kind: "left" });
+  };
+
+  // While live, follow the session: the question number, and the end of the interview.
+  useEffect(() => {
+    if (phase.kind !== "live" || !sessionId) return;
+    let stopped = false;
+    const follow = async () => {
+      while (!stopped) {
+        try {
+          const found = await api.voiceSession(sessionId);
+          if (stopped) return;
+          setView(found);
+          if (ENDED_STATES.includes(found.state)) {
+            finish(sessionId);
+            return;
+          }
+        } catch {
+          // A missed poll is harmless; the room's own events report a real drop.
+        }
+        await sleep(2500);
+      }
+    };
+    void follow();
+    return () => {
+      stopped = true;
+    };
+  }, [api, phase.kind, sessionId, finish]);
+
+  useEffect(
+    () => () => {
+      leaving.current = true;
+      void room.current?.disconnect();
+    },
+    [],
+  );
+
+  const question = view?.current_question;
+  return (
+    <section className="room">
+      <Title>Interview room</Title>
+      {interview && (
+        <p className="hint">
+          {label(interview.level)} {interview.role} · {interview.interview_type} ·{" "}
+          {interview.question_count} questions{interview.tech_stack.length ? ` · ${interview.tech_stack.join(", ")}` : ""}
+        </p>
+      )}
+      {problem && <Notice kind="error">{problem}</Notice>}
+
+      {phase.kind === "ready" && (
+        <div className="panel">
+          <p>
+            The interviewer will greet you, ask each question, and may ask a follow-up. Answer out loud;
+            pausing to think is fine. Captions of both sides appear below.
+          </p>
+          <div className="actions">
+            {sessionId && view && !ENDED_STATES.includes(view.state) && (
+              <button type="button" onClick={() => void join(true)}>
+                Resume where you left off
+              </button>
+            )}
+            <button
+              type="button"
+              className={sessionId && view ? "secondary" : undefined}
+              onClick={() => void join(false)}
+            >
+              {sessionId && view ? "Start over" : "Join the interview"}
+            </button>
+          </div>
+        </div>
+      )}
+      {phase.kind === "joining" && <p className="loading">Connecting your microphone and the interviewer…</p>}
+      {phase.kind === "dropped" && (
+        <Notice kind="warning">
+          The connection dropped ({phase.why}). Your answers so far are saved.{" "}
+          <button type="button" onClick={() => void join(true)}>
+            Resume the interview
+          </button>
+        </Notice>
+      )}
+      {phase.kind === "left" && (
+        <Notice kind="info">
+          You left the interview. The interviewer waits about two minutes; resume to carry on from the
+          same question, or let it end and see your feedback.{" "}
+          <button type="button" onClick={() => void join(true)}>
+            Resume the interview
+          </button>
+        </Notice>
+      )}
+
+      {(phase.kind === "live" || phase.kind === "dropped" || phase.kind === "left") && (
+        <div className="stage">
+          <div className={`interviewer ${agent}`} aria-live="polite">
+            <span className="orb" aria-hidden="true" />
+            <span className="state" data-state={agent}>
+              {STATE_TEXT[agent]}
+            </span>
+            <span className={`backchannel${backchannel ? " on" : ""}`} aria-hidden={!backchannel} title="The interviewer is acknowledging you">
+              mhm
+            </span>
+          </div>
+          {question && (
+            <p className="progress-line">
+              Question {question.number} of {view?.question_count}
+            </p>
+          )}
+          {phase.kind === "live" && (
+            <button type="button" className="danger" onClick={() => void leave()}>
+              Leave interview
+            </button>
+          )}
+        </div>
+      )}
+
+      <section className="captions" aria-label="Captions">
+        <h2>Captions</h2>
+        {captions.length === 0 ? (
+          <p className="hint">Captions of what you and the interviewer say appear here.</p>
+        ) : (
+          <ol aria-live="polite">
+            {captions.map((c) => (
+              <li key={c.segmentId} className={`${c.speaker}${c.final ? "" : " interim"}`}>
+                <span className="speaker">{c.speaker === "you" ? "You" : "Interviewer"}</span> {c.text}
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      <div ref={audio} hidden />
+    </section>
+  );
+}
+
+async function checkMicrophone(): Promise<void> {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    throw new Error("This browser cannot use a microphone here (it needs a secure page or a newer browser).");
+  }
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+  stream.getTracks().forEach((t) => t.stop());
+}
+
+function microphoneMessage(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  if (error.name === "NotAllowedError" || error.name === "SecurityError") {
+    return "Microphone access was denied. Allow the microphone for this site (the icon in the address bar), then join again.";
+  }
+  if (error.name === "NotFoundError" || error.name === "OverconstrainedError") {
+    return "No microphone was found. Plug one in or pick one in your system settings, then join again.";
+  }
+  if (error.name === "NotReadableError") {
+    return "The microphone is busy in another program. Close it there, then join again.";
+  }
+  return null;
+}
+
+function dropReason(reason?: DisconnectReason): string {
+  switch (reason) {
+    case DisconnectReason.SERVER_SHUTDOWN:
+      return "the voice server restarted";
+    case DisconnectReason.PARTICIPANT_REMOVED:
+    case DisconnectReason.ROOM_DELETED:
+      return "the room was closed";
+    case DisconnectReason.DUPLICATE_IDENTITY:
+      return "you joined from another tab";
+    default:
+      return "network trouble";
+  }
+}
+
+async function startWhenKnown(api: MocksyApi, interviewId: string): Promise<SessionJoin> {
+  const deadline = Date.now() + NEW_INTERVIEW_WAIT_MS;
+  for (;;) {
+    try {
+      return await api.startSession(interviewId);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404) || Date.now() > deadline) throw error;
+      await sleep(1000);
+    }
+  }
+}
+
+/** Light the back-channel cue while the interviewer's "mhm" track is sounding. */
+function watchBackchannel(track: RemoteTrack, show: (on: boolean) => void): void {
+  const media = track.mediaStreamTrack;
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 512;
+  context.createMediaStreamSource(new MediaStream([media])).connect(analyser);
+  const samples = new Uint8Array(analyser.fftSize);
+  let lit = 0;
+  const timer = window.setInterval(() => {
+    if (media.readyState === "ended") {
+      window.clearInterval(timer);
+      void context.close();
+      return;
+    }
+    analyser.getByteTimeDomainData(samples);
+    if (loudness(samples) > 0.02) lit = Date.now();
+    show(Date.now() - lit < 700);
+  }, 100);
+}
