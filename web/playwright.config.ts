@@ -1,9 +1,11 @@
+import { resolve } from "node:path";
 import { defineConfig } from "@playwright/test";
 
 // Debian's Chromium (no browser download here); a fake microphone that loops a spoken answer.
 const chromium = process.env.MOCKSY_CHROMIUM ?? "/usr/bin/chromium";
-const wav = process.env.MOCKSY_E2E_WAV ?? "../.artifacts/web/answer.wav";
-export const artifacts = process.env.MOCKSY_E2E_ARTIFACTS ?? "../.artifacts/web";
+export const artifacts = resolve(process.env.MOCKSY_E2E_ARTIFACTS ?? "../.artifacts/web");
+// Chromium records silence from a relative path.
+const wav = resolve(process.env.MOCKSY_E2E_WAV ?? `${artifacts}/answer.wav`);
 
 export default defineConfig({
   testDir: "e2e",

@@ -1,8 +1,9 @@
-"""A spoken answer for Chromium's fake microphone: Piper speech, then silence, as a WAV file.
+"""A spoken answer for Chromium's fake microphone: silence, Piper speech, silence, as a WAV file.
 
-Chromium loops the file (``--use-file-for-fake-audio-capture``), so the candidate answers,
-falls silent long enough for the interviewer to take the turn, and answers again: one loop
-per question or follow-up.
+Chromium plays the file from the start when the microphone opens and loops it
+(``--use-file-for-fake-audio-capture``, an absolute path: a relative one records silence).
+The silence first lets the interviewer greet and ask; the candidate answers, falls silent
+while the interviewer takes the turn, and answers again: one loop per question or follow-up.
 """
 
 from __future__ import annotations
@@ -17,26 +18,29 @@ import numpy as np
 from voice_agent.speech import PiperTTS
 
 ANSWER: Final = (
-    "In my last project a bug I introduced reached users. I acknowledged it quickly, "
-    "rolled back the release, and found the root cause in a missing check. "
-    "I organized the team, made a decision to add a test, and we shared what we learned. "
+    "In my last project I worked closely with the team. I took the initiative, "
+    "found the root cause, made a decision to add a test, and shared what we learned. "
     "The result was fewer incidents."
 )
 
 
-def render_answer(path: Path, text: str = ANSWER, *, silence_s: float = 14.0) -> float:
-    """Write ``text`` spoken by Piper followed by ``silence_s`` of silence; returns the length."""
+def render_answer(
+    path: Path, text: str = ANSWER, *, lead_s: float = 16.0, silence_s: float = 3.0
+) -> float:
+    """Write ``lead_s`` of silence, ``text`` spoken by Piper, ``silence_s`` of silence; returns
+    the length in seconds."""
     voice = PiperTTS()
     rate = voice.sample_rate
     pauses = np.zeros(int(0.35 * rate), dtype=np.int16).tobytes()
     speech = pauses.join(voice.render(sentence) for sentence in voice.sentences(text))
+    lead = np.zeros(int(lead_s * rate), dtype=np.int16).tobytes()
     tail = np.zeros(int(silence_s * rate), dtype=np.int16).tobytes()
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
-        out.writeframes(speech + tail)
-    return (len(speech) + len(tail)) / 2 / rate
+        out.writeframes(lead + speech + tail)
+    return (len(lead) + len(speech) + len(tail)) / 2 / rate
 
 
 if __name__ == "__main__":

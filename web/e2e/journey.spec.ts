@@ -18,8 +18,8 @@ async function interview(page: Page, label: string): Promise<string> {
   await expect(page.locator(".interviewer .state")).toHaveAttribute("data-state", /listening|thinking|speaking/, {
     timeout: 120_000,
   });
-  await expect(page.locator(".captions li.interviewer").first()).toBeVisible({ timeout: 60_000 });
-  await expect(page.locator(".captions li.you").first()).toBeVisible({ timeout: 120_000 });
+  await expect(page.locator(".captions li.by-interviewer").first()).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator(".captions li.by-you").first()).toBeVisible({ timeout: 120_000 });
   await snap(page, `${label}-room-live`);
   await page.waitForURL(/\/feedback\//, { timeout: INTERVIEW_MS });
   const sessionId = page.url().split("/feedback/")[1];

@@ -120,9 +120,8 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
           text += chunk;
           setCaptions((old) => applyCaption(old, { segmentId, speaker, text, final: false }));
         }
-        setCaptions((old) =>
-          applyCaption(old, { segmentId, speaker, text, final: attributes["lk.transcription_final"] === "true" }),
-        );
+        // A segment's stream closes when the line is complete.
+        setCaptions((old) => applyCaption(old, { segmentId, speaker, text, final: true }));
       });
       lk.on(RoomEvent.Reconnecting, () => setProblem("The connection is unstable; reconnecting…"));
       lk.on(RoomEvent.Reconnected, () => setProblem(null));
@@ -308,7 +307,7 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
         ) : (
           <ol aria-live="polite">
             {captions.map((c) => (
-              <li key={c.segmentId} className={`${c.speaker}${c.final ? "" : " interim"}`}>
+              <li key={c.segmentId} className={`by-${c.speaker}${c.final ? "" : " interim"}`}>
                 <span className="speaker">{c.speaker === "you" ? "You" : "Interviewer"}</span> {c.text}
               </li>
             ))}
