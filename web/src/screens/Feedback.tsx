@@ -4,42 +4,42 @@ import { ApiError, messageOf } from "../errors";
 import { navigate } from "../router";
 import { Link, Notice, Title, label, sleep } from "../ui";
 
-// Scoring usually takes seconds; past this the screen says so and keeps trying on request.
-const PATIENCE_MS = 180_000;
+// Scoring usually takes seconds; past this the screen says it is slow (and keeps checking).
+const SLOW_AFTER_MS = 60_000;
+const POLL_MS = 2500;
 
 export function FeedbackScreen({ api, sessionId }: { api: MocksyApi; sessionId: string }) {
   const [report, setReport] = useState<AttemptReport | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const [attempt, setAttempt] = useState(0);
+  const [slow, setSlow] = useState(false);
   const [retaking, setRetaking] = useState(false);
 
   useEffect(() => {
     let stopped = false;
-    const deadline = Date.now() + PATIENCE_MS;
+    const slowAt = Date.now() + SLOW_AFTER_MS;
     setProblem(null);
+    setSlow(false);
     const poll = async () => {
       while (!stopped) {
         try {
           const found = await api.report(sessionId);
           if (stopped) return;
           setReport(found);
+          setProblem(null);
           if (found.feedback) return;
         } catch (error) {
           // 404: history has not heard of the session yet; anything else is worth saying.
           if (!(error instanceof ApiError && error.status === 404)) setProblem(messageOf(error));
         }
-        if (Date.now() > deadline) {
-          setProblem("Scoring is taking longer than usual.");
-          return;
-        }
-        await sleep(2000);
+        if (Date.now() > slowAt) setSlow(true);
+        await sleep(POLL_MS);
       }
     };
     void poll();
     return () => {
       stopped = true;
     };
-  }, [api, sessionId, attempt]);
+  }, [api, sessionId]);
 
   const retake = async () => {
     if (!report) return;
@@ -58,17 +58,12 @@ export function FeedbackScreen({ api, sessionId }: { api: MocksyApi; sessionId: 
   return (
     <section className="feedback">
       <Title>Your feedback</Title>
-      {problem && (
-        <Notice kind="error">
-          {problem}{" "}
-          <button type="button" onClick={() => setAttempt((n) => n + 1)}>
-            Check again
-          </button>
-        </Notice>
-      )}
-      {!feedback && !problem && (
+      {problem && <Notice kind="error">{problem} This page keeps trying.</Notice>}
+      {!feedback && (
         <p className="loading" role="status">
-          Scoring your interview… this page updates by itself.
+          {slow
+            ? "Scoring is taking longer than usual; this page keeps checking and updates by itself."
+            : "Scoring your interview… this page updates by itself."}
         </p>
       )}
       {feedback && (
