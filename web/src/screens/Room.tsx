@@ -138,7 +138,13 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
           .catch(() => setPhase({ kind: "dropped", why: dropReason(reason) }));
       });
 
-      await lk.connect(join.livekit_url, join.token);
+      try {
+        await lk.connect(join.livekit_url, join.token);
+      } catch {
+        throw new Error(
+          "The voice server is not answering, so the room could not open. Your interview is saved; try again in a moment.",
+        );
+      }
       try {
         await lk.localParticipant.setMicrophoneEnabled(true, {
           echoCancellation: true,
