@@ -9,7 +9,7 @@ import pytest
 from livekit import rtc
 
 from common.events import InterviewSpec
-from voice_agent.domain import BackchannelPolicy, Conductor
+from voice_agent.domain import BackchannelPolicy, Conductor, TurnTakingPolicy
 from voice_agent.testing import in_memory_sessions
 from voice_agent.worker.backchannels import BackchannelCoach
 from voice_agent.worker.journal import TranscriptJournal
@@ -37,7 +37,13 @@ class Player:
 
 @dataclass
 class Detector:
-    mid_answer: bool | None = None
+    policy: TurnTakingPolicy = field(default_factory=TurnTakingPolicy)
+
+
+@dataclass
+class Transcript:
+    transcript: str
+    is_final: bool = True
 
 
 @dataclass
@@ -78,10 +84,18 @@ def speak(coach: BackchannelCoach, clock: Clock, from_ms: int, to_ms: int) -> No
     coach.on_candidate_state(State("listening", "speaking"))  # type: ignore[arg-type]
 
 
+def heard(coach: BackchannelCoach, words: str) -> None:
+    coach.on_transcript(Transcript(words))  # type: ignore[arg-type]
+
+
+TRAILING = "I would keep every value in a hash set and then"
+FINISHED = "So the time complexity is linear."
+
+
 async def test_a_pause_mid_sentence_gets_one_backchannel(coach: Any) -> None:
-    coach, clock, detector, conductor = coach
+    coach, clock, _, conductor = coach
     speak(coach, clock, 10_000, 15_000)
-    detector.mid_answer = True
+    heard(coach, TRAILING)
     clock.ms = 15_300
     assert coach.consider() is None  # too short a pause
     clock.ms = 15_800
@@ -93,33 +107,46 @@ async def test_a_pause_mid_sentence_gets_one_backchannel(coach: Any) -> None:
 
 
 async def test_no_backchannel_when_the_answer_sounds_finished(coach: Any) -> None:
-    coach, clock, detector, _ = coach
+    coach, clock, _, _ = coach
     speak(coach, clock, 10_000, 15_000)
-    detector.mid_answer = False
-    clock.ms = 16_000
+    heard(coach, TRAILING)
+    speak(coach, clock, 15_400, 18_000)
+    heard(coach, FINISHED)
+    clock.ms = 19_000
     assert coach.consider() is None
 
 
 async def test_no_backchannel_before_the_pause_is_judged(coach: Any) -> None:
-    coach, clock, detector, _ = coach
+    coach, clock, _, _ = coach
     speak(coach, clock, 10_000, 15_000)
     clock.ms = 16_000
-    assert detector.mid_answer is None
+    assert coach.consider() is None  # no words yet
+
+
+async def test_no_backchannel_on_the_words_of_an_earlier_pause(coach: Any) -> None:
+    coach, clock, _, _ = coach
+    speak(coach, clock, 10_000, 15_000)
+    heard(coach, TRAILING)
+    # The candidate goes on and stops; the recognizer has not caught up with that speech yet.
+    speak(coach, clock, 15_400, 18_000)
+    clock.ms = 19_000
     assert coach.consider() is None
+    heard(coach, "and I check each value and")
+    assert coach.consider() is not None
 
 
 async def test_no_backchannel_in_the_first_seconds_of_an_answer(coach: Any) -> None:
-    coach, clock, detector, _ = coach
+    coach, clock, _, _ = coach
     speak(coach, clock, 10_000, 11_000)
-    detector.mid_answer = True
+    heard(coach, "Well, first, and")
     clock.ms = 11_800
     assert coach.consider() is None
 
 
 async def test_no_backchannel_once_the_turn_is_over(coach: Any) -> None:
-    coach, clock, detector, _ = coach
+    coach, clock, _, _ = coach
     speak(coach, clock, 10_000, 15_000)
-    detector.mid_answer = True
+    heard(coach, TRAILING)
     coach.turn_ended()
     clock.ms = 16_000
     assert coach.consider() is None

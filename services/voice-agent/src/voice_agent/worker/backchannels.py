@@ -4,7 +4,9 @@ The clips are rendered once per interview in the interviewer's voice and played 
 ``BackgroundAudioPlayer`` on a second track: the interviewer's main track (and the candidate's
 turn) are untouched, so a back-channel can neither interrupt the candidate nor be taken for
 the interviewer's turn. ``BackchannelPolicy`` decides when; only pauses the turn-taking policy
-has found mid-sentence qualify. Each clip played is logged with ``record_backchannel``.
+finds mid-sentence qualify, judged on the words of the speech just before the pause (never on
+older words while the recognizer is still catching up: that pause may be the end of the
+answer). Each clip played is logged with ``record_backchannel``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from livekit import rtc
-from livekit.agents import AgentSession, AgentStateChangedEvent, UserStateChangedEvent, tts
+from livekit.agents import (
+    AgentSession,
+    AgentStateChangedEvent,
+    UserInputTranscribedEvent,
+    UserStateChangedEvent,
+    tts,
+)
 
 from voice_agent.domain import BackchannelPolicy, Conductor, ListeningObservation
 from voice_agent.worker.journal import TranscriptJournal
@@ -85,12 +93,15 @@ class BackchannelCoach:
         self._last_clip_at: int | None = None
         self._candidate_speaking = False
         self._interviewer_speaking = False
+        self._words: list[str] = []  # what the recognizer made of this answer so far
+        self._words_current = False  # whether they include the speech before this pause
         self._task: asyncio.Task[None] | None = None
         self.played: list[str] = []
 
     def attach(self, session: AgentSession[Any]) -> None:
         """Follow ``session``'s speaking states and start watching."""
         session.on("user_state_changed", self.on_candidate_state)
+        session.on("user_input_transcribed", self.on_transcript)
         session.on("agent_state_changed", self._on_agent_state)
         self._task = asyncio.create_task(self._watch(), name="backchannels")
 
@@ -112,10 +123,22 @@ class BackchannelCoach:
             if self._answer_started is None and not self._interviewer_speaking:
                 self._answer_started = now
                 self._last_clip_at = None
+                self._words = []
                 self.policy.begin_answer()
             self._pause_started = None
+            self._words_current = False
         elif self._answer_started is not None:
             self._pause_started = now
+
+    def on_transcript(self, event: UserInputTranscribedEvent) -> None:
+        """The recognizer finished (or revised) the words of the candidate's latest speech."""
+        if not event.is_final:
+            return
+        if event.transcript.strip():
+            self._words.append(event.transcript.strip())
+        # The recognizer finishes an utterance when the voice activity detector ends it, about
+        # when the candidate is reported silent (either may come first).
+        self._words_current = True
 
     def _on_agent_state(self, event: AgentStateChangedEvent) -> None:
         self._interviewer_speaking = event.new_state == "speaking"
@@ -139,9 +162,9 @@ class BackchannelCoach:
             or self._interviewer_speaking
         ):
             return None
-        mid_answer = self._detector.mid_answer
-        if mid_answer is None:
+        if not self._words_current:
             return None  # not judged yet: it may be the end of the answer
+        mid_answer = self._detector.policy.sounds_unfinished(" ".join(self._words))
         now = self._clock.now_ms()
         observation = ListeningObservation(
             candidate_speaking=False,
