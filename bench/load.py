@@ -344,10 +344,7 @@ async def pipeline(
     http: httpx.AsyncClient,
     seconds: float,
 ) -> tuple[Timings, Timings, dict[str, list[str]]]:
-    """Publish the sessions and time each one until history shows its feedback.
-
-    Returns the end-to-end timings, the same split in two stages, and each user's sessions.
-    """
+    """Publish the sessions, time each until history lists its feedback; also each user's."""
     users = realm.users
     deadline = time.perf_counter() + seconds
     timings = Timings()
@@ -541,6 +538,34 @@ def report(title: str, timings: Timings) -> None:
         print(f"    {error}")
 
 
+async def consumer_report(http: httpx.AsyncClient, running: dict[str, Service]) -> None:
+    """Records each consumer handled and its mean handler time, from the services' metrics."""
+    # Counts include what other producers on the shared topics published during the run.
+    print("-- consumers (from /metrics)")
+    for name in ("scoring", "history"):
+        text = (await http.get(f"{running[name].base}/metrics")).text
+        sums: dict[str, float] = defaultdict(float)
+        counts: dict[str, float] = defaultdict(float)
+        handled: dict[str, float] = defaultdict(float)
+        for line in text.splitlines():
+            if line.startswith("#") or 'topic="' not in line:
+                continue
+            topic = line.split('topic="', 1)[1].split('"', 1)[0]
+            value = float(line.rsplit(" ", 1)[1])
+            if "_event_handler_duration_seconds_sum" in line:
+                sums[topic] += value
+            elif "_event_handler_duration_seconds_count" in line:
+                counts[topic] += value
+            elif "_events_consumed_total" in line and 'outcome="processed"' in line:
+                handled[topic] += value
+        for topic in sorted(counts):
+            mean = sums[topic] / counts[topic] * 1000 if counts[topic] else 0.0
+            print(
+                f"  {name:<8} {topic:<30} processed {handled[topic]:6.0f}  "
+                f"mean handler {mean:7.1f} ms"
+            )
+
+
 async def seed(users: list[User], running: dict[str, Service], http: httpx.AsyncClient) -> None:
     """One interview per user, so the sessions belong to interviews their history knows."""
     for user in users:
@@ -617,6 +642,7 @@ async def main() -> int:
             report("the same in two stages (wall clock)", stages)
             load = await http_load(args, realm, sessions, running, http, args.seconds)
             report("HTTP APIs (builder, history, scoring), latency per request", load)
+            await consumer_report(http, running)
             failures = len(flow.errors) + len(load.errors)
     finally:
         for service in running.values():
