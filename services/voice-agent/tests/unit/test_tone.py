@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import pytest
 
 from common.events import Style
 from voice_agent.domain import (
     AnswerQuality,
     AnswerReading,
+    PiperControls,
     StyleProsody,
     ToneSelector,
     TtsProsody,
@@ -138,3 +142,24 @@ def test_bad_prosody_names_the_field(kwargs: dict[str, float], message: str) -> 
 def test_a_prosody_table_must_cover_every_style() -> None:
     with pytest.raises(ValueError, match="missing settings for: probing"):
         TtsProsody(styles={s: prosody.for_style(s) for s in STYLES if s != "probing"})
+
+
+def test_styles_keep_their_order_of_pace_and_pitch() -> None:
+    rate = {s: prosody.for_style(s).rate for s in STYLES}
+    pitch = {s: prosody.for_style(s).pitch_semitones for s in STYLES}
+
+    assert rate["empathetic"] < rate["warm"] < rate["neutral"]
+    assert rate["probing"] >= rate["neutral"]  # a follow-up is never slower than a question
+    assert pitch["encouraging"] > pitch["warm"] > pitch["neutral"] > pitch["empathetic"]
+    for a, b in itertools.combinations(STYLES, 2):
+        apart_in_pace = abs(math.log(rate[a] / rate[b])) >= math.log(1.05)
+        assert apart_in_pace or abs(pitch[a] - pitch[b]) >= 1.0, f"{a} and {b} sound alike"
+
+
+def test_piper_lengthens_by_the_measured_response_to_length_scale() -> None:
+    assert PiperControls.length_for(1.0) == 1.0
+    assert PiperControls.length_for(1.1) > 1.1  # Piper stretches less than its scale
+    assert prosody.piper("empathetic").length_scale == round(
+        PiperControls.length_for(1 / prosody.for_style("empathetic").rate), 3
+    )
+    assert prosody.piper("encouraging").pitch_semitones == 2.5

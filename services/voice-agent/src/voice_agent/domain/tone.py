@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final, Literal
+from typing import ClassVar, Final, Literal
 
 from common.events import Style
 
@@ -108,11 +108,21 @@ class StyleProsody:
 
 @dataclass(frozen=True)
 class PiperControls:
-    """Piper synthesis settings (``length_scale`` > 1 is slower)."""
+    """Piper synthesis settings (``length_scale`` > 1 is slower; pitch is shifted after)."""
 
     length_scale: float
     noise_scale: float
     noise_w: float
+    pitch_semitones: float = 0.0
+
+    # Piper's speech lengthens more slowly than its length_scale: measured on en_US-joe-medium,
+    # 1.3 makes it 1.21 times as long and 0.8 makes it 0.89 times (bench/voice_styles.py).
+    DURATION_EXPONENT: ClassVar[float] = 1.5
+
+    @staticmethod
+    def length_for(stretch: float) -> float:
+        """The ``length_scale`` that makes Piper's speech ``stretch`` times as long."""
+        return float(stretch**PiperControls.DURATION_EXPONENT)
 
 
 @dataclass(frozen=True)
@@ -135,10 +145,24 @@ class OpenAIControls:
     speed: float
 
 
+# The defaults, tuned so that every style is audibly apart from every other on the offline
+# voice (Piper en_US-joe-medium; bench/voice_styles.py measures them, the speech tests hold the
+# order): at least 5% in length or a semitone in pitch between any two styles.
+#
+#   style        rate   pitch (semitones)  why
+#   warm         0.90   +1.5               greeting and closing: unhurried, a smile in the voice
+#   neutral      1.00    0                 questions: the voice as it is
+#   encouraging  1.05   +2.5               after a good answer: brighter and a little quicker
+#   empathetic   0.86   -2.0               after a struggling answer or a long silence: calm, slow
+#   probing      1.10   -1.5               follow-ups: engaged and brisk, never slower than neutral
+#
+# "rate" is the speaking-rate multiplier (OpenAI's ``speed``; espeak-ng's words per minute;
+# Piper's ``length_scale`` through ``PiperControls.length_for``); pitch is espeak-ng's ``-p``
+# and a resampling of Piper's audio; OpenAI TTS gets ``instructions`` instead of a pitch.
 DEFAULT_PROSODY: Final[Mapping[Style, StyleProsody]] = {
     "warm": StyleProsody(
-        rate=0.95,
-        pitch_semitones=1.0,
+        rate=0.9,
+        pitch_semitones=1.5,
         expressiveness=0.7,
         instructions=(
             "Speak warmly and a little slowly, like a friendly interviewer welcoming a guest, "
@@ -155,16 +179,16 @@ DEFAULT_PROSODY: Final[Mapping[Style, StyleProsody]] = {
         ),
     ),
     "encouraging": StyleProsody(
-        rate=1.03,
-        pitch_semitones=1.5,
+        rate=1.05,
+        pitch_semitones=2.5,
         expressiveness=0.8,
         instructions=(
             "Sound upbeat and genuinely appreciative, encouraging the candidate, at a natural pace."
         ),
     ),
     "empathetic": StyleProsody(
-        rate=0.9,
-        pitch_semitones=-1.0,
+        rate=0.86,
+        pitch_semitones=-2.0,
         expressiveness=0.35,
         instructions=(
             "Speak gently, calmly and slowly, reassuring the candidate with no hint of "
@@ -172,8 +196,8 @@ DEFAULT_PROSODY: Final[Mapping[Style, StyleProsody]] = {
         ),
     ),
     "probing": StyleProsody(
-        rate=0.97,
-        pitch_semitones=-0.5,
+        rate=1.1,
+        pitch_semitones=-1.5,
         expressiveness=0.45,
         instructions=(
             "Sound curious and engaged, asking with interest rather than challenge, "
@@ -217,13 +241,16 @@ class TtsProsody:
         return self.styles[style]
 
     def piper(self, style: Style) -> PiperControls:
-        """Piper has no pitch control: rate becomes ``length_scale``, liveliness the noise."""
+        """Rate becomes ``length_scale``, liveliness the generator noise, pitch a resampling."""
         p = self.styles[style]
         liveliness = 0.5 + p.expressiveness  # 1.0 at the neutral 0.5
         return PiperControls(
-            length_scale=round(1.0 / p.rate, 3),
+            length_scale=round(PiperControls.length_for(1.0 / p.rate), 3),
             noise_scale=round(_PIPER_NOISE_SCALE * liveliness, 3),
-            noise_w=round(_PIPER_NOISE_W * liveliness, 3),
+            # Not scaled with liveliness: more duration noise makes Piper speak slower on
+            # average (measured), which undid the rate of the lively and the calm styles.
+            noise_w=_PIPER_NOISE_W,
+            pitch_semitones=p.pitch_semitones,
         )
 
     def espeak(self, style: Style) -> EspeakControls:

@@ -63,14 +63,20 @@ class PiperTTS(tts.TTS[str]):
 
     def render(self, phonemes: list[str]) -> bytes:
         """16-bit PCM of one sentence's phonemes, at ``sample_rate``."""
+        # Piper has no pitch control: render longer by the pitch ratio, then play it faster
+        # by resampling, which raises the pitch and restores the length.
+        ratio = 2.0 ** (self.controls.pitch_semitones / 12.0)
         config = SynthesisConfig(
-            length_scale=self.controls.length_scale,
+            length_scale=self.controls.length_scale * PiperControls.length_for(ratio),
             noise_scale=self.controls.noise_scale,
             noise_w_scale=self.controls.noise_w,
         )
         audio = self._voice.phoneme_ids_to_audio(self._voice.phonemes_to_ids(phonemes), config)
         if isinstance(audio, tuple):
             audio = audio[0]
+        if ratio != 1.0 and audio.size > 1:
+            positions = np.arange(0.0, audio.size - 1, ratio)
+            audio = np.interp(positions, np.arange(audio.size), audio)
         peak = float(np.max(np.abs(audio))) if audio.size else 0.0
         if peak > 1e-8:
             # Piper's own normalisation: every sentence peaks at the same loudness.
