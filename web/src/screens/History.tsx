@@ -5,6 +5,12 @@ import { messageOf } from "../errors";
 import { Link, Notice, Title, label, when } from "../ui";
 
 const BOX = { width: 640, height: 260, padding: 28 };
+const TREND_TEXT: Record<string, string> = {
+  improving: "improving",
+  declining: "slipping",
+  flat: "holding steady",
+  not_enough_data: "a trend shows after a few more attempts",
+};
 
 export function HistoryScreen({ api }: { api: MocksyApi }) {
   const [progress, setProgress] = useState<Progress | null>(null);
@@ -39,7 +45,7 @@ export function HistoryScreen({ api }: { api: MocksyApi }) {
         <>
           <p className="summary">
             {points.length} graded {points.length === 1 ? "attempt" : "attempts"} · first {series.first} · latest{" "}
-            {series.last} · best {series.best} · trend {series.trend.direction}
+            {series.last} · best {series.best} · {TREND_TEXT[series.trend.direction] ?? series.trend.direction}
           </p>
           <ProgressChart scores={points.map((p) => p.score)} averages={points.map((p) => p.moving_average)} />
           <table className="data">
@@ -204,6 +210,7 @@ function Compare({ api, points }: { api: MocksyApi; points: { id: string; at: st
 
 function Change({ value }: { value: number | null }) {
   if (value === null) return <span className="change">—</span>;
+  if (value === 0) return <span className="change">no change</span>;
   const sign = value > 0 ? "+" : "";
   return <span className={`change ${value > 0 ? "up" : value < 0 ? "down" : ""}`}>{`${sign}${value}`}</span>;
 }

@@ -86,7 +86,7 @@ export function InterviewsScreen({ api }: { api: MocksyApi }) {
                   disabled={busy === interview.id}
                   onClick={() => void retake(interview)}
                 >
-                  {busy === interview.id ? "Preparing retake…" : "Retake with similar questions"}
+                  {busy === interview.id ? "Preparing retake…" : "Retake (same questions)"}
                 </button>
               </div>
               {record && record.attempts > 0 && <Attempts api={api} interviewId={interview.id} />}
