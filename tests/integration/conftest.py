@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.mocksy_services import mocksy_services  # noqa: F401  (shared fixture)
 from tests.integration.servers import (
     Servers,
     docker_answers,

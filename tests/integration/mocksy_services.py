@@ -3,9 +3,12 @@
 The processes are the console scripts ``make dev`` runs (``mocksy-auth``, ``mocksy-builder
 serve``, ``mocksy-voice serve``, ``mocksy-voice worker start``, ``mocksy-scoring serve``,
 ``mocksy-history``), pointed at the real servers. Each run gets its own databases, consumer
-groups and interviewer agent name, so it shares the stack with other tests without seeing
-their data or taking their jobs. Use the ``mocksy_services`` fixture (import it into the test
-module), or ``running_services`` for a set of your own.
+groups, Kafka topics (``MOCKSY_TOPIC_PREFIX``) and interviewer agent name, so it shares the
+stack with other tests without seeing their data or events, or taking their jobs.
+
+Ask for the ``mocksy_services`` fixture by name: ``conftest.py`` registers it, so every test
+of a session shares one set (importing it into a test module would start a second set). For a
+set of your own, with extra settings, use ``running_services``.
 """
 
 from __future__ import annotations
@@ -19,17 +22,16 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import MongoClient
 
-from common.events import FeedbackReady, InterviewCreated, SessionCompleted
+from common.events import EventEnvelope, FeedbackReady, InterviewCreated, SessionCompleted
 from tests.integration.servers import Servers
 
 BIN = Path(sys.executable).parent
@@ -37,16 +39,9 @@ READY_WITHIN_S = 240.0
 # Printed by livekit-agents once the LiveKit server accepted the worker: dispatches before that
 # are dropped, so the worker counts as ready only from here.
 WORKER_REGISTERED = "registered worker"
-# Consumer groups are ``mocksy-<service name>.<consumer>`` (common.runtime.EventRuntime.consume).
-CONSUMERS: dict[str, tuple[tuple[str, str], ...]] = {
-    "voice-agent": (("interview-created", InterviewCreated.topic),),
-    "scoring": (("session-completed", SessionCompleted.topic),),
-    "history": (
-        ("interview-created", InterviewCreated.topic),
-        ("session-completed", SessionCompleted.topic),
-        ("feedback-ready", FeedbackReady.topic),
-    ),
-}
+EVENTS: tuple[type[EventEnvelope], ...] = (InterviewCreated, SessionCompleted, FeedbackReady)
+# Their own service names give these services consumer groups of their own.
+CONSUMING = {"voice-agent", "scoring", "history"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +78,12 @@ class MocksyServices:
     livekit_url: str
     run_id: str
     logs: Path
+    topic_prefix: str
     databases: tuple[str, ...] = field(default=())
+
+    def topic(self, event_type: type[EventEnvelope]) -> str:
+        """The Kafka topic these services use for ``event_type``: theirs alone."""
+        return self.topic_prefix + event_type.topic
 
     @property
     def urls(self) -> dict[str, str]:
@@ -128,6 +128,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def topic_prefix(run_id: str) -> str:
+    """The prefix of the topics of one run."""
+    return f"it.{run_id}."
+
+
 def service_environment(
     servers: Servers, run_id: str, ports: dict[str, int]
 ) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -145,6 +150,9 @@ def service_environment(
             "MOCKSY_AUTH_CLIENT_ID": servers.auth_client_id,
             "MOCKSY_AUTH_CLIENT_SECRET": servers.auth_client_secret,
             "MOCKSY_LOG_JSON": "false",
+            # Topics of this run's own: other tests' events never queue ahead of its events,
+            # and its scoring never re-scores theirs.
+            "MOCKSY_TOPIC_PREFIX": topic_prefix(run_id),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -153,7 +161,7 @@ def service_environment(
         if not process.http:
             continue
         env[f"{process.prefix}HTTP_PORT"] = str(ports[process.name])
-        if process.name in CONSUMERS or process.name == "interview-builder":
+        if process.name in CONSUMING or process.name == "interview-builder":
             env[f"{process.prefix}SERVICE_NAME"] = f"{process.name}-{run_id}"
             database = f"it_{run_id}_{process.name.replace('-', '_')}"
             env[f"{process.prefix}DATABASE"] = database
@@ -171,37 +179,28 @@ def service_environment(
     return env, tuple(databases)
 
 
-async def _start_groups_at_the_end(bootstrap: str, run_id: str) -> None:
-    # A new consumer group starts at the earliest record: without this, this run's scoring would
-    # re-score (and re-publish FeedbackReady for) every session already on the shared topic.
-    topics = sorted({topic for entries in CONSUMERS.values() for _, topic in entries})
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
+async def _create_topics(bootstrap: str, topics: list[str]) -> None:
+    # Created up front: a consumer subscribed to a topic that does not exist yet may not see it
+    # until its next metadata refresh, minutes later.
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
     try:
-        ends: dict[str, dict[TopicPartition, int]] = {}
-        for topic in topics:
-            partitions = consumer.partitions_for_topic(topic) or set()
-            if partitions:
-                ends[topic] = await consumer.end_offsets(
-                    [TopicPartition(topic, p) for p in partitions]
-                )
+        await admin.create_topics(
+            [NewTopic(topic, num_partitions=1, replication_factor=1) for topic in topics]
+        )
     finally:
-        await consumer.stop()
-    for service, entries in CONSUMERS.items():
-        for name, topic in entries:
-            if not ends.get(topic):
-                continue  # no such topic yet: starting at the earliest record is right
-            group = AIOKafkaConsumer(
-                bootstrap_servers=bootstrap,
-                group_id=f"mocksy-{service}-{run_id}.{name}",
-                enable_auto_commit=False,
-            )
-            await group.start()
-            try:
-                group.assign(list(ends[topic]))
-                await group.commit(dict(ends[topic]))
-            finally:
-                await group.stop()
+        await admin.close()
+
+
+async def _delete_topics(bootstrap: str, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        ours = [topic for topic in await admin.list_topics() if topic.startswith(prefix)]
+        if ours:
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()
 
 
 class _Processes:
@@ -276,13 +275,20 @@ def _drop_databases(mongodb_uri: str, databases: tuple[str, ...]) -> None:
 
 
 @contextlib.contextmanager
-def running_services(servers: Servers, logs: Path) -> Iterator[MocksyServices]:
-    """Start every service against ``servers``, wait until all are ready, stop them after."""
+def running_services(
+    servers: Servers, logs: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[MocksyServices]:
+    """Start every service against ``servers``, wait until all are ready, stop them after.
+
+    ``extra_env`` is added to every process's environment (say, allowed web origins).
+    """
     run_id = uuid.uuid4().hex[:8]
     names = [p.name for p in PROCESSES if p.http] + ["voice-worker", "voice-worker-metrics"]
     ports = {name: free_port() for name in names}
     env, databases = service_environment(servers, run_id, ports)
-    asyncio.run(_start_groups_at_the_end(servers.kafka_bootstrap_servers, run_id))
+    env.update(extra_env or {})
+    prefix = topic_prefix(run_id)
+    asyncio.run(_create_topics(servers.kafka_bootstrap_servers, [prefix + e.topic for e in EVENTS]))
     logs.mkdir(parents=True, exist_ok=True)
 
     def url(name: str) -> str:
@@ -297,6 +303,7 @@ def running_services(servers: Servers, logs: Path) -> Iterator[MocksyServices]:
         livekit_url=servers.livekit_url,
         run_id=run_id,
         logs=logs,
+        topic_prefix=prefix,
         databases=databases,
     )
     processes = _Processes(logs)
@@ -313,6 +320,8 @@ def running_services(servers: Servers, logs: Path) -> Iterator[MocksyServices]:
     finally:
         processes.stop()
         _drop_databases(servers.mongodb_uri, databases)
+        with contextlib.suppress(Exception):  # best effort, like the databases
+            asyncio.run(_delete_topics(servers.kafka_bootstrap_servers, prefix))
 
 
 @pytest.fixture(scope="session")

@@ -64,6 +64,7 @@ class EventRuntime:
             outbox_poll_interval: Seconds between outbox relay passes when idle.
         """
         self.service = settings.service_name
+        self.topic_prefix = settings.topic_prefix
         self.mongo: MongoClient = create_client(settings.mongodb_uri, f"mocksy-{self.service}")
         self.db = self.mongo[database]
         self.broker: KafkaBroker = create_broker(
@@ -95,6 +96,7 @@ class EventRuntime:
             metrics=self._consumer_metrics,
             # A database restart delays the event until the database is back; never a DLQ.
             outage_errors=(ConnectionFailure,),
+            topic=self.topic_prefix + event_type.topic,
         )
         subscribe(self.broker, consumer, group_id=f"mocksy-{self.service}.{name}")
         self.consumers.append(consumer)
@@ -111,7 +113,7 @@ class EventRuntime:
         if self._outbox_collections:
             self.relay = OutboxRelay(
                 self._outbox_collections,
-                self.publisher.publish_record,
+                self._publish_outbox_record,
                 poll_interval=self._outbox_poll_interval,
             )
             self._tasks.append(asyncio.create_task(self._relay_when_connected(), name="outbox"))
@@ -128,6 +130,12 @@ class EventRuntime:
         with contextlib.suppress(Exception):
             await self.broker.stop()
         await close_client(self.mongo)
+
+    async def _publish_outbox_record(
+        self, topic: str, key: str, value: dict[str, Any], headers: dict[str, str]
+    ) -> None:
+        # Entries store the event's own topic; the deployment's prefix applies when sent.
+        await self.publisher.publish_record(self.topic_prefix + topic, key, value, headers)
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         """``/readyz`` checks: MongoDB answers and the broker has connected."""

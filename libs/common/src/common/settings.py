@@ -47,6 +47,14 @@ class BaseServiceSettings(BaseSettings):
     )
     keycloak_realm: str = Field(default="mocksy", validation_alias=_shared("KEYCLOAK_REALM"))
     api_audience: str = Field(default="mocksy-api", validation_alias=_shared("API_AUDIENCE"))
+    topic_prefix: str = Field(
+        default="",
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._-]*$",
+        validation_alias=AliasChoices("topic_prefix", "MOCKSY_TOPIC_PREFIX"),
+        description="Put before every Kafka topic this service reads and writes; empty in "
+        "production. A deployment isolated on a shared Kafka (an end-to-end test) sets its own.",
+    )
 
     web_origins: tuple[str, ...] = Field(
         default=("http://127.0.0.1:5173", "http://localhost:5173"),

@@ -37,3 +37,14 @@ def test_placeholder_secret_is_refused_in_production(monkeypatch: pytest.MonkeyP
 
 def test_placeholder_secret_is_fine_in_development() -> None:
     assert ScoringSettings().llm_api_key.get_secret_value() == "dev-only-key"
+
+
+def test_a_topic_prefix_isolates_a_deployment_and_refuses_odd_characters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert ScoringSettings().topic_prefix == ""
+    monkeypatch.setenv("MOCKSY_TOPIC_PREFIX", "it.run42.")
+    assert ScoringSettings().topic_prefix == "it.run42."
+    monkeypatch.setenv("MOCKSY_TOPIC_PREFIX", "it run/42")
+    with pytest.raises(ValidationError, match="topic_prefix"):
+        ScoringSettings()
