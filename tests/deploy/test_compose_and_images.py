@@ -25,7 +25,11 @@ SERVICES = {
 }
 WORKSPACE_MEMBERS = sorted(
     p.parent.relative_to(REPO).as_posix()
-    for pattern in ("libs/*/pyproject.toml", "services/*/pyproject.toml")
+    for pattern in (
+        "libs/*/pyproject.toml",
+        "services/*/pyproject.toml",
+        "clients/*/pyproject.toml",
+    )
     for p in REPO.glob(pattern)
 )
 # Settings fields that are not configuration an operator sets.
@@ -213,7 +217,7 @@ def test_voice_image_carries_espeak_ng() -> None:
 
 def test_docker_context_keeps_what_the_images_copy() -> None:
     ignored = (REPO / ".dockerignore").read_text().split()
-    for needed in ("libs", "services", "constraints.txt", "pyproject.toml"):
+    for needed in ("libs", "services", "clients", "constraints.txt", "pyproject.toml"):
         assert needed not in ignored
     assert "**/.venv" in ignored
     assert "**/.git" in ignored

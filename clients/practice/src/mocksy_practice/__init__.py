@@ -1,0 +1,1 @@
+"""``mocksy practice``: practise a Mocksy interview from a terminal."""
