@@ -24,8 +24,9 @@ dev: bootstrap  ## start the real servers and every service on 127.0.0.1; Ctrl-C
 stop:  ## stop the servers `make dev` started
 	@deploy/local/stack down
 
-status:  ## what runs and where
-	@deploy/local/stack status
+status:  ## what runs and where: the servers, then the services `make dev` started
+	@deploy/local/stack status || true
+	@scripts/status
 
 lint: bootstrap  ## ruff lint + format check
 	$(UV) run ruff check .
@@ -36,7 +37,7 @@ format: bootstrap  ## apply ruff formatting and safe fixes
 	$(UV) run ruff format .
 
 typecheck: bootstrap  ## mypy strict over every package
-	$(UV) run mypy libs/common/src services/*/src
+	$(UV) run mypy libs/common/src services/*/src clients/*/src
 
 contracts: bootstrap  ## services never import each other
 	$(UV) run lint-imports
