@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import AgentSession
+from livekit.agents import AgentSession, UserStateChangedEvent
 from livekit.agents.voice.io import AudioInput, AudioOutput, AudioOutputCapabilities
 
 from common.events import InterviewSpec, Turn
@@ -250,6 +251,8 @@ class HeardInterview:
     session: AgentSession[None]
     voice: PiperTTS
     tasks: list[Any] = field(default_factory=list)
+    # When voice activity detection reported the candidate silent again.
+    fell_silent: list[float] = field(default_factory=list)
 
     @property
     def rules(self) -> BackchannelRules:
@@ -272,6 +275,23 @@ class HeardInterview:
                 ):
                     return
                 await asyncio.sleep(0.05)
+
+    def require_real_time(self, *, within_s: float = 1.0) -> None:
+        """Fail plainly if the end of any speech was detected late (a machine too busy).
+
+        Every rule here is about time; a pipeline that lags the microphone by seconds would
+        fail them for a reason that has nothing to do with them.
+        """
+        vad_silence_s = 0.5
+        for said in self.microphone.spoken:
+            later = [at for at in self.fell_silent if at > said.ended_at]
+            if not later:
+                continue
+            lag = min(later) - said.ended_at - vad_silence_s
+            assert lag < within_s, (
+                f"the end of {said.label!r} was detected {lag:.1f} s late: the machine cannot "
+                f"keep up with real-time audio (load average {os.getloadavg()[0]:.1f})"
+            )
 
     async def stored(self) -> list[Turn]:
         """The transcript as stored, turn by turn."""
@@ -351,6 +371,12 @@ async def hear_interview(
         microphone, speaker, player, policy, conductor, journal, store, session, models.piper
     )
     heard.tasks = [coach, speaker, player, session]
+
+    def on_candidate_state(event: UserStateChangedEvent) -> None:
+        if event.old_state == "speaking":
+            heard.fell_silent.append(event.created_at)
+
+    session.on("user_state_changed", on_candidate_state)
     return heard
 
 

@@ -120,6 +120,7 @@ async def test_a_mid_answer_pause_gets_one_backchannel_on_its_own_track(start: S
     await interview.microphone.pause(3.0)
     second = await interview.say(FINISHED)
     await interview.interviewer_done()
+    interview.require_real_time()
 
     (clip,) = interview.clips_between(first.ended_at, second.started_at)
     assert clip.started_at - first.ended_at >= rules.min_pause_ms / 1000
@@ -153,6 +154,7 @@ async def test_no_backchannel_in_the_first_seconds_of_an_answer(start: Start) ->
     await interview.microphone.pause(3.0)
     last = await interview.say(FINISHED)
     await interview.interviewer_done()
+    interview.require_real_time()
 
     assert interview.clips_between(opening.started_at, first.started_at) == []
     early = [
@@ -182,6 +184,7 @@ async def test_backchannels_keep_a_minimum_gap(start: Start) -> None:
     await interview.microphone.pause(3.0)
     last = await interview.say(FINISHED)
     await interview.interviewer_done()
+    interview.require_real_time()
 
     assert interview.clips_between(second.ended_at, third.started_at) == []
     held_back = [
@@ -212,6 +215,7 @@ async def test_no_more_backchannels_than_the_cap_per_answer(start: Start) -> Non
         pauses.append(said.ended_at)
     last = await interview.say(FINISHED)
     await interview.interviewer_done()
+    interview.require_real_time()
 
     answer_clips = interview.clips_between(pauses[0], last.started_at)
     assert len(answer_clips) == rules.max_per_answer
@@ -244,6 +248,7 @@ async def test_no_backchannel_when_the_candidate_sounds_finished(start: Start) -
     await interview.microphone.pause(3.0)
     last = await interview.say(FINISHED)
     await interview.interviewer_done()
+    interview.require_real_time()
 
     assert interview.clips_between(finished.ended_at, trailing.started_at) == []
     judged = [
@@ -267,6 +272,7 @@ async def test_no_backchannel_in_the_silence_after_an_answer(start: Start) -> No
     await interview.interviewer_done()
     reply = interview.lines_between(last.ended_at, math.inf)[0]
     await interview.microphone.pause(3.0)  # and a silence after the reply
+    interview.require_real_time()
 
     assert len(interview.clips_between(first.ended_at, last.started_at)) == 1
     assert reply.started_at > last.ended_at
@@ -282,6 +288,7 @@ async def test_a_pause_up_to_the_think_limit_inside_an_answer_does_not_end_it(
     await interview.microphone.pause(think_s - 1.0)
     last = await interview.say(FINISHED)
     await interview.interviewer_done()
+    interview.require_real_time()
 
     assert interview.lines_between(first.ended_at, last.started_at) == []
     answers = [t for t in await interview.stored() if t.speaker == "candidate"]
@@ -300,6 +307,7 @@ async def test_let_me_think_keeps_the_floor_with_the_candidate(start: Start) -> 
     await interview.microphone.pause(think_s)
     answer = await interview.say(FULL_ANSWER)
     await interview.interviewer_done()
+    interview.require_real_time()
 
     assert interview.lines_between(thinking.ended_at, answer.started_at) == []
     turns = await interview.stored()
@@ -315,6 +323,7 @@ async def test_a_longer_silence_mid_answer_gets_a_gentle_prompt_not_the_next_que
     think_s = DEFAULTS.max_think_pause_ms / 1000
     first = await interview.say(TRAILING[0])
     await interview.interviewer_done(within_s=think_s + 10)
+    interview.require_real_time()
 
     (prompt, *_) = interview.lines_between(first.ended_at, math.inf)
     assert prompt.started_at - first.ended_at >= think_s
