@@ -58,6 +58,9 @@ def judge_json_schema() -> dict[str, Any]:
     """``JudgeOutput``'s JSON schema with every ``$ref`` inlined.
 
     Some OpenAI-compatible servers turn the schema into a grammar and do not follow ``$ref``.
+    String ``maxLength`` is left out too: llama.cpp's grammar spells a bound of N characters as
+    N nested rules, and for these bounds (300 to 2,000) its parser fails and llama-cpp-python's
+    server crashes. The bounds still hold: every answer is validated against ``JudgeOutput``.
     """
     schema = JudgeOutput.model_json_schema()
     definitions = schema.pop("$defs", {})
@@ -66,7 +69,11 @@ def judge_json_schema() -> dict[str, Any]:
         if isinstance(node, dict):
             if "$ref" in node:
                 return inline(definitions[node["$ref"].rsplit("/", 1)[-1]])
-            return {key: inline(value) for key, value in node.items() if key != "title"}
+            return {
+                key: inline(value)
+                for key, value in node.items()
+                if key != "title" and not (key == "maxLength" and node.get("type") == "string")
+            }
         if isinstance(node, list):
             return [inline(item) for item in node]
         return node
