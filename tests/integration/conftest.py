@@ -10,6 +10,8 @@ import pytest
 
 from tests.integration.mocksy_services import mocksy_services  # noqa: F401  (shared fixture)
 from tests.integration.servers import (
+    LLM_VARIABLES,
+    LLMServer,
     Servers,
     docker_answers,
     from_containers,
@@ -40,3 +42,15 @@ def servers() -> Iterator[Servers]:
         )
     with ExitStack() as stack:
         yield from_containers(stack)
+
+
+@pytest.fixture(scope="session")
+def llm_server(servers: Servers) -> LLMServer:
+    """The real OpenAI-compatible LLM server of the local stack."""
+    if servers.llm is None:
+        unavailable(
+            f"{' and '.join(LLM_VARIABLES)} are not set: the LLM server runs only in the "
+            "local stack (`deploy/local/stack up llm`, then `source .stack/env`)"
+        )
+    assert servers.llm is not None
+    return servers.llm

@@ -5,6 +5,9 @@
 2. Otherwise, when a Docker engine answers, testcontainers starts the same servers.
 3. Otherwise the integration tests are skipped with the reason — except under ``CI=true``,
    where a missing server fails the run instead of hiding it.
+
+The OpenAI-compatible LLM server (llama-cpp-python with SmolLM2-135M) comes from the local
+stack only (``MOCKSY_TEST_LLM_BASE_URL``, ``MOCKSY_TEST_LLM_MODEL``); it has no container.
 """
 
 from __future__ import annotations
@@ -31,6 +34,25 @@ REQUIRED = (
 
 
 @dataclass(frozen=True)
+class LLMServer:
+    """An OpenAI-compatible chat completions server and the model name it answers to."""
+
+    base_url: str  # ends in /v1
+    model: str
+
+
+LLM_VARIABLES = ("MOCKSY_TEST_LLM_BASE_URL", "MOCKSY_TEST_LLM_MODEL")
+
+
+def llm_from_environment() -> LLMServer | None:
+    """The LLM server named by the local stack's variables, or None when they are not set."""
+    base_url, model = (os.environ.get(name) for name in LLM_VARIABLES)
+    if not base_url or not model:
+        return None
+    return LLMServer(base_url=base_url, model=model)
+
+
+@dataclass(frozen=True)
 class Servers:
     """Addresses and credentials of the real servers the tests talk to."""
 
@@ -45,6 +67,7 @@ class Servers:
     livekit_url: str
     livekit_api_key: str
     livekit_api_secret: str
+    llm: LLMServer | None = None
 
     @property
     def keycloak_issuer(self) -> str:
@@ -78,6 +101,7 @@ def from_environment() -> Servers | None:
         livekit_url=env["LIVEKIT_URL"],
         livekit_api_key=env["LIVEKIT_API_KEY"],
         livekit_api_secret=env["LIVEKIT_API_SECRET"],
+        llm=llm_from_environment(),
     )
 
 
