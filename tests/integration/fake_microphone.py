@@ -1,10 +1,10 @@
 """A spoken answer for Chromium's fake microphone: silence, Piper speech, silence, as a WAV file.
 
-Chromium plays the file from the start when the microphone opens and loops it
-(``--use-file-for-fake-audio-capture``, an absolute path: a relative one records silence).
-The silence first lets the interviewer greet and ask (about 20 s on a loaded 2-core machine);
-the candidate answers, falls silent while the interviewer takes the turn, and answers again:
-one loop per question or follow-up.
+Chromium plays the file from the start whenever the microphone opens, and loops it
+(``--use-file-for-fake-audio-capture``, an absolute path: a relative one records silence). The
+test unmutes once the interviewer has asked (the app releases the microphone on mute, so the
+file starts over): a short pause to think, the answer, then silence while the interviewer takes
+the turn, and the answer again for the follow-up: one loop per question or follow-up.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ ANSWER: Final = (
 
 
 def render_answer(
-    path: Path, text: str = ANSWER, *, lead_s: float = 22.0, silence_s: float = 2.0
+    path: Path, text: str = ANSWER, *, lead_s: float = 5.0, silence_s: float = 20.0
 ) -> float:
     """Write ``lead_s`` of silence, ``text`` spoken by Piper, ``silence_s`` of silence; returns
     the length in seconds."""

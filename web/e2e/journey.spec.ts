@@ -30,10 +30,16 @@ async function interview(page: Page, label: string, denyMicrophoneOnce = false):
     await snap(page, `${label}-microphone-denied`);
   }
   await page.getByRole("button", { name: "Join the interview" }).click();
-  await expect(page.locator(".interviewer .state")).toHaveAttribute("data-state", /listening|thinking|speaking/, {
+  // Like a candidate who waits for the question: muted through the greeting, then unmuted once
+  // the first question has been asked (the fake microphone's file then starts over).
+  await page.getByRole("button", { name: "Mute microphone" }).click();
+  await expect(page.getByText("Your microphone is off")).toBeVisible();
+  await expect(page.locator(".progress-line")).toContainText("Question 1 of", { timeout: 180_000 });
+  await expect(page.locator(".interviewer .state")).toHaveAttribute("data-state", "listening", {
     timeout: 120_000,
   });
-  await expect(page.locator(".captions li.by-interviewer").first()).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator(".captions li.by-interviewer").first()).toBeVisible();
+  await page.getByRole("button", { name: "Unmute microphone" }).click();
   await expect(page.locator(".captions li.by-you").first()).toBeVisible({ timeout: 120_000 });
   await snap(page, `${label}-room-live`);
   await page.waitForURL(/\/feedback\//, { timeout: INTERVIEW_MS });

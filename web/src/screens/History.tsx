@@ -14,7 +14,8 @@ const TREND_TEXT: Record<string, string> = {
 
 export function HistoryScreen({ api }: { api: MocksyApi }) {
   const [progress, setProgress] = useState<Progress | null>(null);
-  const [insights, setInsights] = useState<Insight[] | null>(null);
+  // undefined: history could not say (the page's error already tells why).
+  const [insights, setInsights] = useState<Insight[] | null | undefined>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
   useEffect(() => {
@@ -25,7 +26,7 @@ export function HistoryScreen({ api }: { api: MocksyApi }) {
     api
       .insights()
       .then((found) => setInsights(found.insights))
-      .catch(() => setInsights([]));
+      .catch(() => setInsights(undefined));
   }, [api]);
 
   const series = progress?.all.overall;
@@ -78,6 +79,7 @@ export function HistoryScreen({ api }: { api: MocksyApi }) {
 
       <h2>Insights</h2>
       {insights === null && <p className="loading">Looking for patterns…</p>}
+      {insights === undefined && <p className="hint">Insights are not available right now.</p>}
       {insights?.length === 0 && <p className="hint">Insights appear after a few attempts.</p>}
       <ul className="insights">
         {insights?.map((insight) => (

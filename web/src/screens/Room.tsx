@@ -44,6 +44,7 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
   const [captions, setCaptions] = useState<Caption[]>([]);
   const [agent, setAgent] = useState<InterviewerState>("away");
   const [backchannel, setBackchannel] = useState(false);
+  const [muted, setMuted] = useState(false);
   const [view, setView] = useState<SessionView | null>(null);
   const [sessionId, setSessionId] = useState<string | null>(() =>
     sessionStorage.getItem(storedSessionKey(interviewId)),
@@ -89,7 +90,13 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
 
   const connect = useCallback(
     async (join: SessionJoin) => {
-      const lk = new Room({ adaptiveStream: false, dynacast: false, disconnectOnPageLeave: true });
+      const lk = new Room({
+        adaptiveStream: false,
+        dynacast: false,
+        disconnectOnPageLeave: true,
+        // Muting releases the microphone, so the browser's recording indicator goes off too.
+        publishDefaults: { stopMicTrackOnMute: true },
+      });
       room.current = lk;
       leaving.current = false;
       const me = () => lk.localParticipant.identity;
@@ -157,6 +164,7 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
       }
       for (const participant of lk.remoteParticipants.values()) readAgent(participant);
       await lk.startAudio();
+      setMuted(false);
       setPhase({ kind: "live" });
     },
     [api, finish],
@@ -185,6 +193,17 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
       }
       setProblem(microphoneMessage(error) ?? messageOf(error));
       setPhase(resume ? { kind: "dropped", why: "Resuming did not work." } : { kind: "ready" });
+    }
+  };
+
+  const toggleMicrophone = async () => {
+    const lk = room.current;
+    if (!lk) return;
+    try {
+      await lk.localParticipant.setMicrophoneEnabled(muted);
+      setMuted(!muted);
+    } catch (error) {
+      setProblem(microphoneMessage(error) ?? messageOf(error));
     }
   };
 
@@ -299,9 +318,19 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
             </p>
           )}
           {phase.kind === "live" && (
-            <button type="button" className="danger" onClick={() => void leave()}>
-              Leave interview
-            </button>
+            <>
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => void toggleMicrophone()}
+              >
+                {muted ? "Unmute microphone" : "Mute microphone"}
+              </button>
+              {muted && <span className="muted-note">Your microphone is off; the interviewer hears nothing.</span>}
+              <button type="button" className="danger" onClick={() => void leave()}>
+                Leave interview
+              </button>
+            </>
           )}
         </div>
       )}
