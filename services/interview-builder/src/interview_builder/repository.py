@@ -171,9 +171,13 @@ class MongoSetupRepository:
     ) -> SetupRecord | None:
         """The user's setup chat, unless it was last touched before `touched_since`."""
         # No TTL index on FerretDB: an expired chat is filtered out here and deleted later.
-        query = {"_id": setup_id, "user_id": user_id, "updated_at": {"$gte": touched_since}}
-        async for document in self._setups.find(query, limit=1):
-            return SetupRecord.model_validate(document)
+        # `_id` alone is an index lookup on FerretDB; owner and age are checked here, since
+        # adding them to the filter makes it scan every user's chats.
+        async for document in self._setups.find({"_id": setup_id}, limit=1):
+            record = SetupRecord.model_validate(document)
+            if record.user_id != user_id or record.updated_at < touched_since:
+                return None
+            return record
         return None
 
     async def save_state(self, setup: SetupRecord, *, previous_turn: int) -> bool:
@@ -239,8 +243,10 @@ class MongoInterviewRepository:
 
     async def get(self, user_id: str, interview_id: str) -> Interview | None:
         """The user's interview, unless deleted."""
-        query = {"_id": interview_id, "user_id": user_id, _DELETED_AT: None}
-        async for document in self._interviews.find(query, limit=1):
+        # `_id` alone is an index lookup on FerretDB; with the owner beside it the filter scans.
+        async for document in self._interviews.find({"_id": interview_id}, limit=1):
+            if document.get("user_id") != user_id or document.get(_DELETED_AT) is not None:
+                return None
             return Interview.model_validate(document)
         return None
 

@@ -222,8 +222,11 @@ class MongoFeedbackRepository:
 
     async def owned(self, user_id: str, session_id: str) -> StoredFeedback | None:
         """The feedback on ``session_id`` if it belongs to ``user_id``."""
-        query = {"_id": session_id, "user_id": user_id}
-        async for document in self.collection.find(query, _READ_FIELDS, limit=1):
+        # Only an `_id`-only filter is an index lookup on FerretDB (with the owner beside it,
+        # it scans every user's feedback), so ownership is checked here.
+        async for document in self.collection.find({"_id": session_id}, _READ_FIELDS, limit=1):
+            if document.get("user_id") != user_id:
+                return None
             return StoredFeedback(
                 feedback=Feedback.model_validate(document["feedback"]),
                 interview=InterviewSpec.model_validate(document["interview"]),
