@@ -328,3 +328,19 @@ async def test_offline_mode_never_calls_the_llm(transcript: Transcript, offline:
     feedback = await scorer_for(server, "offline").score(transcript)
     assert server.requests == []
     assert feedback == offline
+
+
+async def test_length_bounds_left_out_of_the_grammar_still_hold_for_the_answer(
+    transcript: Transcript, offline: Feedback
+) -> None:
+    # llama.cpp cannot turn bounds of hundreds of characters into a grammar, so the schema
+    # the server sees has none; an over-long answer is still refused.
+    assert "maxLength" not in json.dumps(judge_json_schema())
+    answer = judgement(dict.fromkeys(CATEGORIES, 80), REAL_QUOTES)
+    answer["strengths"] = ["Names concrete trade-offs. " * 20]
+    fallbacks: list[str] = []
+    server = LlmServer(answers(completion_with_call(answer)))
+    feedback = await scorer_for(server, "llm", fallbacks=fallbacks).score(transcript)
+
+    assert fallbacks == ["schema_mismatch"]
+    assert feedback.scorer.engine == offline.scorer.engine
