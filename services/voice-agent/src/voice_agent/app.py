@@ -95,7 +95,7 @@ def create_app(
         sessions = sessions or mongo_sessions
         interviews = interviews or mongo_interviews
         register_consumers(runtime, InterviewCatalog(interviews))
-        runtime.relay_outbox(mongo_sessions.collection)
+        runtime.relay_outbox(*mongo_sessions.outbox_collections)
     session_store, interview_store = sessions, interviews
 
     @asynccontextmanager

@@ -1,27 +1,31 @@
 """Sessions and the interview copies they are built from, stored in MongoDB (db ``voice_agent``).
 
-A session document is the whole record of one voice interview: its state, the interview it
-runs, and every turn, appended the moment it is spoken. Each change is one single-document
-write, so it works on MongoDB 7 and on FerretDB 1.x, and ``finish`` stores the terminal state
-and the pending ``SessionCompleted`` in the same write (the outbox), so a session can be
-finished, and announced, exactly once.
+A session is the record of one voice interview: its state, the interview it runs, and every
+turn, stored the moment it is spoken. The API, the sweeper and the worker all write to it at
+the same time, and FerretDB 1.x can lose one of two concurrent updates of a document, so every
+write that must not be lost is an insert under an ``_id`` of its own (see
+``MongoSessionStore``); it works the same on MongoDB 7. ``finish`` stores the terminal state and
+the pending ``SessionCompleted`` in one insert (the outbox), so a session is finished, and
+announced, exactly once.
 
-Turns are appended by position: the document keeps ``turn_count`` and an append of turn ``i``
-only applies while ``turn_count == i``. A retried append of a turn that is already stored is
-recognised and does nothing, a turn that would leave a gap or overwrite another one is refused,
-and ``finish`` builds the transcript from exactly the turns it finishes with.
+Turns are stored by position: turn ``i`` is the document ``<session_id>:<i>``. A retried append
+of a turn that is already stored is recognised and does nothing, a turn that would leave a gap
+or overwrite another one is refused, and ``finish`` builds the transcript from exactly the
+turns it finishes with.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Final, Literal, Protocol, get_args
 from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pymongo.errors import DuplicateKeyError
 
 from common.events import (
     Interview,
@@ -33,7 +37,7 @@ from common.events import (
     utcnow,
 )
 from common.events.models import MAX_TURNS
-from common.mongo import OUTBOX_FIELD, OUTBOX_INDEX, IndexSpec, ensure_indexes, push_to_outbox
+from common.mongo import OUTBOX_FIELD, OUTBOX_INDEX, IndexSpec, ensure_indexes, outbox_entry
 from common.mongo.collection import MongoCollection
 
 logger = logging.getLogger(__name__)
@@ -161,22 +165,16 @@ class SessionRecord(BaseModel):
         )
 
     def to_document(self) -> dict[str, Any]:
-        """The stored form; datetimes stay BSON dates so they can be compared in queries."""
-        document = self.model_dump(exclude={"session_id", "interview", "turns"})
+        """The session document as created (version 0; turns are stored one by one)."""
+        document = self.model_dump(
+            exclude={"session_id", "interview", "turns", "current_question_id", "last_seen_at"}
+        )
         return {
             "_id": self.session_id,
             **document,
             "interview": self.interview.model_dump(mode="json"),
-            "turns": [turn.model_dump(mode="json") for turn in self.turns],
-            "turn_count": len(self.turns),
-            OUTBOX_FIELD: [],
+            "version": 0,
         }
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> SessionRecord:
-        """Read a stored session back."""
-        fields = {k: v for k, v in document.items() if k not in ("_id", OUTBOX_FIELD)}
-        return cls.model_validate({**fields, "session_id": document["_id"]})
 
 
 class SessionCollection(MongoCollection, Protocol):
@@ -265,30 +263,69 @@ class InterviewStore(Protocol):
 
 
 class MongoSessionStore:
-    """``SessionStore`` over the ``sessions`` collection."""
+    """``SessionStore`` over the ``sessions`` collection and three siblings of it.
 
-    def __init__(self, collection: SessionCollection) -> None:
+    FerretDB 1.x applies an update by reading the whole document and writing it back, so two
+    updates of one document at once can lose one of them, conditional filters included; only
+    an insert under an ``_id`` that is already taken reliably fails for the second writer.
+    So no two parties ever update one document here:
+
+    - ``<sessions>_turns``: one document per turn, ``_id`` = ``<session_id>:<position>``,
+      only ever inserted. ``finish`` inserts an end mark at the next position, so no turn can
+      follow the transcript it announces.
+    - ``<sessions>_changes``: every state change is a new version, ``_id`` =
+      ``<session_id>:v<version>``, holding the whole live state (and, for the terminal one,
+      the pending ``SessionCompleted``: the outbox). Inserting version n+1 is the
+      compare-and-set: of two parties changing version n at once, one insert fails and that
+      party reads again and retries.
+    - ``<sessions>_heartbeats``: ``_id`` = session id, written only by the worker holding it.
+    - ``sessions`` keeps what never changes (who, what interview, seed) and a copy of the
+      latest state for queries (``idle``, ``count_by_state``); a copy overwritten by an older
+      one is repaired by the next read, which always follows the changes to the latest.
+    """
+
+    def __init__(
+        self,
+        collection: SessionCollection,
+        *,
+        turns: SessionCollection | None = None,
+        changes: SessionCollection | None = None,
+        heartbeats: SessionCollection | None = None,
+    ) -> None:
         self.collection = collection
+        self.turns = turns if turns is not None else _sibling(collection, "turns")
+        self.changes = changes if changes is not None else _sibling(collection, "changes")
+        self.heartbeats = (
+            heartbeats if heartbeats is not None else _sibling(collection, "heartbeats")
+        )
+
+    @property
+    def outbox_collections(self) -> tuple[SessionCollection, ...]:
+        """Where pending ``SessionCompleted`` events wait for the relay."""
+        return (self.changes, self.collection)
 
     async def ensure_indexes(self) -> None:
         """Create the indexes the API, the sweeper and the outbox relay query by."""
         await ensure_indexes(self.collection, SESSION_INDEXES)
+        await ensure_indexes(self.changes, (OUTBOX_INDEX,))
 
     async def create(self, record: SessionRecord) -> None:
         """Store a new session (DuplicateKeyError if the id is taken)."""
         await self.collection.insert_one(record.to_document())
+        for index, turn in enumerate(record.turns):
+            await self.append_turn(record.session_id, turn, record.current_question_id, index=index)
 
     async def get(self, session_id: str) -> SessionRecord | None:
         """The session, or None."""
-        document = await self.collection.find_one({"_id": session_id}, {OUTBOX_FIELD: 0})
-        return SessionRecord.from_document(document) if document else None
+        document = await self.collection.find_one({"_id": session_id}, _NO_OUTBOX)
+        return await self._record(document) if document else None
 
     async def get_owned(self, session_id: str, user_id: str) -> SessionRecord | None:
         """The session if it exists and belongs to ``user_id``, else None."""
         document = await self.collection.find_one(
-            {"_id": session_id, "user_id": user_id}, {OUTBOX_FIELD: 0}
+            {"_id": session_id, "user_id": user_id}, _NO_OUTBOX
         )
-        return SessionRecord.from_document(document) if document else None
+        return await self._record(document) if document else None
 
     async def append_turn(
         self,
@@ -298,7 +335,7 @@ class MongoSessionStore:
         *,
         index: int | None = None,
     ) -> bool:
-        """Store ``turn`` as turn ``index`` and set the current question, in one write.
+        """Store ``turn`` as turn ``index``, with the question under way.
 
         ``index`` is the turn's position in the transcript (the conductor's
         ``Utterance.turn_index``; after a resume, positions continue from the stored turns).
@@ -315,42 +352,46 @@ class MongoSessionStore:
             return await self._append_next(session_id, turn, current_question_id)
         if not 0 <= index < MAX_TURNS:
             raise ValueError(f"index must be between 0 and {MAX_TURNS - 1}, got {index}")
-        result = await self.collection.update_one(
-            {"_id": session_id, "state": {"$in": list(LIVE_STATES)}, "turn_count": index},
-            {
-                "$push": {"turns": turn.model_dump(mode="json")},
-                "$inc": {"turn_count": 1},
-                "$set": {"current_question_id": current_question_id},
-            },
-        )
-        if result.matched_count:
-            return True
-        document = await self.collection.find_one(
-            {"_id": session_id}, {"turns": 1, "state": 1, "turn_count": 1}
-        )
-        if document is None:
-            raise SessionNotFound(session_id)
-        stored = document.get("turns") or []
-        if index < len(stored) and Turn.model_validate(stored[index]) == turn:
-            return False
-        if document["state"] in TERMINAL_STATES:
-            raise SessionAlreadyFinished(session_id, document["state"])
-        raise TurnOutOfOrder(
-            f"session '{session_id}' has {len(stored)} turns; turn {index} "
-            + ("would leave a gap" if index > len(stored) else "is already a different turn")
-        )
+        await self._live_state(session_id)  # refuses a turn of an ended session early
+        if index > 0:
+            before = await self.turns.find_one({"_id": _turn_id(session_id, index - 1)})
+            if before is None:
+                count = len(await self._stored_turns(session_id))
+                raise TurnOutOfOrder(
+                    f"session '{session_id}' has {count} turns; turn {index} would leave a gap"
+                )
+            if before.get("end"):
+                raise SessionAlreadyFinished(session_id, await self._state_name(session_id))
+        document = {
+            "_id": _turn_id(session_id, index),
+            "session_id": session_id,
+            "seq": index,
+            "turn": turn.model_dump(mode="json"),
+            "current_question_id": current_question_id,
+        }
+        try:
+            await self.turns.insert_one(document)
+        except DuplicateKeyError:
+            stored = await self.turns.find_one({"_id": _turn_id(session_id, index)})
+            if stored is None or stored.get("end"):
+                raise SessionAlreadyFinished(
+                    session_id, await self._state_name(session_id)
+                ) from None
+            if Turn.model_validate(stored["turn"]) == turn:
+                return False
+            raise TurnOutOfOrder(
+                f"session '{session_id}' turn {index} is already a different turn"
+            ) from None
+        return True
 
     async def _append_next(
         self, session_id: str, turn: Turn, current_question_id: str | None
     ) -> bool:
         for _ in range(_FINISH_ATTEMPTS):
-            document = await self.collection.find_one(
-                {"_id": session_id}, {"turns": 1, "state": 1, "turn_count": 1}
-            )
-            if document is None:
+            stored = await self._stored_turns(session_id)
+            if not stored and await self.collection.find_one({"_id": session_id}) is None:
                 raise SessionNotFound(session_id)
-            stored = document.get("turns") or []
-            if stored and Turn.model_validate(stored[-1]) == turn:
+            if stored and Turn.model_validate(stored[-1]["turn"]) == turn:
                 return False
             try:
                 return await self.append_turn(
@@ -384,25 +425,44 @@ class MongoSessionStore:
                 f"set_state cannot change {', '.join(unknown)}; "
                 f"allowed: {', '.join(sorted(STATE_FIELDS))}"
             )
-        result = await self.collection.update_one(
-            {"_id": session_id, "state": {"$in": list(LIVE_STATES)}},
-            {
-                "$set": {"state": state, "state_changed_at": at or utcnow(), **fields},
-                # Whoever sets the state knows better than the sweeper's guess.
-                "$unset": {_PRESUMED_DEAD: ""},
-            },
-        )
-        return bool(result.matched_count)
+        when = at or utcnow()
+        seen = fields.pop("last_seen_at", None)
+        fields.pop("current_question_id", None)  # follows the turns; kept with each one
+
+        def change(live: dict[str, Any]) -> dict[str, Any] | None:
+            if live["state"] not in LIVE_STATES:
+                return None
+            # Whoever sets the state knows better than the sweeper's guess.
+            return {
+                **live,
+                **fields,
+                "state": state,
+                "state_changed_at": when,
+                _PRESUMED_DEAD: None,
+            }
+
+        changed = await self._change(session_id, change)
+        if changed and seen is not None and fields.get("worker_id"):
+            await self._beat(session_id, fields["worker_id"], seen)
+        return changed
 
     async def activate(self, session_id: str, worker_id: str, at: datetime) -> bool:
         """A worker took the session: active, its worker, seen now, started if not before."""
-        await self.collection.update_one(
-            {"_id": session_id, "state": {"$in": list(LIVE_STATES)}, "started_at": None},
-            {"$set": {"started_at": at}},
-        )
-        return await self.set_state(
-            session_id, "active", at=at, worker_id=worker_id, last_seen_at=at
-        )
+
+        def change(live: dict[str, Any]) -> dict[str, Any] | None:
+            if live["state"] not in LIVE_STATES:
+                return None
+            return {
+                **live,
+                "state": "active",
+                "state_changed_at": at,
+                "worker_id": worker_id,
+                "started_at": live.get("started_at") or at,
+                _PRESUMED_DEAD: None,
+            }
+
+        await self._beat(session_id, worker_id, at)
+        return await self._change(session_id, change)
 
     async def heartbeat(self, session_id: str, worker_id: str, at: datetime) -> bool:
         """The worker is alive; False once the session ended or another worker took it.
@@ -410,60 +470,56 @@ class MongoSessionStore:
         A worker the sweeper took for dead (it went silent too long, say a long pause) gets its
         session back as active: only the sweeper's guess made it interrupted.
         """
-        result = await self.collection.update_one(
-            {"_id": session_id, "state": {"$in": list(LIVE_STATES)}, "worker_id": worker_id},
-            {"$set": {"last_seen_at": at}},
-        )
-        if not result.matched_count:
+        live = await self._latest(session_id)
+        if live is None or live["state"] not in LIVE_STATES or live.get("worker_id") != worker_id:
             return False
-        await self.collection.update_one(
-            {"_id": session_id, "state": "interrupted", _PRESUMED_DEAD: worker_id},
-            {"$set": {"state": "active", "state_changed_at": at}, "$unset": {_PRESUMED_DEAD: ""}},
-        )
+        await self._beat(session_id, worker_id, at)
+        if live["state"] == "interrupted" and live.get(_PRESUMED_DEAD) == worker_id:
+
+            def back(now: dict[str, Any]) -> dict[str, Any] | None:
+                if now["state"] != "interrupted" or now.get(_PRESUMED_DEAD) != worker_id:
+                    return None
+                return {**now, "state": "active", "state_changed_at": at, _PRESUMED_DEAD: None}
+
+            await self._change(session_id, back)
         return True
 
     async def finish(self, session_id: str, outcome: Outcome, ended_at: datetime) -> bool:
-        """End the session with ``outcome`` and queue its ``SessionCompleted``, in one write.
+        """End the session with ``outcome`` and queue its ``SessionCompleted``, in one insert.
 
-        The write only applies while the session is live and holds exactly the turns the event
-        was built from; if a turn slipped in meanwhile, the event is rebuilt and tried again.
-        Returns False if the session had already ended, so two workers, or a worker and the
-        sweeper, can never both announce it.
+        First an end mark goes after the stored turns (no turn can follow it), then the
+        terminal version is inserted with the event built from exactly those turns. Returns
+        False if the session had already ended, so two workers, or a worker and the sweeper,
+        can never both announce it.
 
         Raises:
             SessionNotFound: No such session.
-            SessionBusy: Turns kept arriving through every attempt.
+            SessionBusy: The session kept changing through every attempt.
         """
         for _ in range(_FINISH_ATTEMPTS):
-            document = await self.collection.find_one({"_id": session_id}, {OUTBOX_FIELD: 0})
+            document = await self.collection.find_one({"_id": session_id}, _NO_OUTBOX)
             if document is None:
                 raise SessionNotFound(session_id)
-            record = SessionRecord.from_document(document)
-            if record.finished:
+            live = await self._latest(session_id, document)
+            assert live is not None
+            if live["state"] not in LIVE_STATES:
                 return False
+            stored = await self._stored_turns(session_id)
+            if not await self._end_mark(session_id, len(stored)):
+                continue  # a turn got in first: build the event again with it
+            record = self._compose(document, live, stored)
             event = record.completed_event(outcome, ended_at)
-            update = push_to_outbox(
-                event,
-                update={
-                    "$set": {"state": outcome, "ended_at": ended_at, "state_changed_at": ended_at}
-                },
-            )
-            result = await self.collection.update_one(
-                {
-                    "_id": session_id,
-                    "state": {"$in": list(LIVE_STATES)},
-                    "turn_count": len(record.turns),
-                },
-                update,
-            )
-            if result.matched_count:
+            final = {
+                **live,
+                "state": outcome,
+                "ended_at": ended_at,
+                "state_changed_at": ended_at,
+                _PRESUMED_DEAD: None,
+            }
+            if await self._insert_change(session_id, live["version"] + 1, final, event):
                 logger.info(
                     "session finished",
-                    extra={
-                        "session_id": session_id,
-                        "outcome": outcome,
-                        "turns": len(record.turns),
-                    },
+                    extra={"session_id": session_id, "outcome": outcome, "turns": len(stored)},
                 )
                 return True
         raise SessionBusy(f"session '{session_id}' kept changing while it was being finished")
@@ -472,42 +528,262 @@ class MongoSessionStore:
         self, session_id: str, worker_id: str | None, silent_since: datetime, at: datetime
     ) -> bool:
         """Mark an active session interrupted if ``worker_id`` has been silent since then."""
-        result = await self.collection.update_one(
-            {
-                "_id": session_id,
-                "state": "active",
-                "worker_id": worker_id,
-                "last_seen_at": {"$lt": silent_since},
-            },
-            {"$set": {"state": "interrupted", "state_changed_at": at, _PRESUMED_DEAD: worker_id}},
-        )
-        return bool(result.matched_count)
+        beat = await self.heartbeats.find_one({"_id": session_id})
+
+        def change(live: dict[str, Any]) -> dict[str, Any] | None:
+            if live["state"] != "active" or live.get("worker_id") != worker_id:
+                return None
+            seen = _aware(beat["last_seen_at"]) if beat else None
+            if beat is not None and beat.get("worker_id") == worker_id and seen is not None:
+                if seen >= silent_since:
+                    return None
+            elif _aware(live["state_changed_at"]) >= silent_since:
+                return None
+            return {
+                **live,
+                "state": "interrupted",
+                "state_changed_at": at,
+                _PRESUMED_DEAD: worker_id,
+            }
+
+        return await self._change(session_id, change)
 
     async def idle(self, state: SessionState, since: datetime) -> list[SessionRecord]:
         """Live sessions in ``state`` whose clock for that state is older than ``since``.
 
         The clock is ``created_at`` for created sessions, ``last_seen_at`` (the worker's
-        heartbeat) for active ones and ``state_changed_at`` for interrupted ones.
+        heartbeat) for active ones and ``state_changed_at`` for interrupted ones. Their turns
+        are not read (``turns`` is empty): deciding about a session needs none.
         """
         if state not in _IDLE_SINCE:
             raise ValueError(f"state must be one of {', '.join(_IDLE_SINCE)}, got {state!r}")
-        cursor = self.collection.find(
-            {"state": state, _IDLE_SINCE[state]: {"$lt": since}}, {OUTBOX_FIELD: 0}, limit=500
-        )
-        return [SessionRecord.from_document(document) async for document in cursor]
+        query: dict[str, Any] = {"state": state}
+        if state != "active":
+            query[_IDLE_SINCE[state]] = {"$lt": since}
+        cursor = self.collection.find(query, _NO_OUTBOX, limit=500)
+        found: list[SessionRecord] = []
+        async for document in cursor:
+            record = await self._record(document, with_turns=False)
+            if record.state != state:
+                continue  # the copy was behind; reading it repaired it
+            if state == "active":
+                seen = record.last_seen_at or record.state_changed_at
+                if seen >= since:
+                    continue
+            elif state == "interrupted" and record.state_changed_at >= since:
+                continue
+            found.append(record)
+        return found
 
     async def discard(self, session_id: str) -> bool:
         """Delete a session that never got going (still created, no turns)."""
+        live = await self._latest(session_id)
+        if live is None or live["state"] != "created" or live["version"] != 0:
+            return False
+        if await self.turns.find_one({"_id": _turn_id(session_id, 0)}) is not None:
+            return False
         result = await self.collection.delete_one(
-            {"_id": session_id, "state": "created", "turn_count": 0}
+            {"_id": session_id, "state": "created", "version": 0}
         )
         return bool(result.deleted_count)
 
     async def count_by_state(self) -> dict[SessionState, int]:
-        """How many sessions are in each live state."""
+        """How many sessions are in each live state (from the copies; repaired as read)."""
         return {
             state: await self.collection.count_documents({"state": state}) for state in LIVE_STATES
         }
+
+    # --- the pieces ----------------------------------------------------------------------
+
+    async def _record(
+        self, document: Mapping[str, Any], *, with_turns: bool = True
+    ) -> SessionRecord:
+        session_id = str(document["_id"])
+        live = await self._latest(session_id, document)
+        assert live is not None
+        stored = await self._stored_turns(session_id) if with_turns else []
+        beat = await self.heartbeats.find_one({"_id": session_id})
+        return self._compose(document, live, stored, beat)
+
+    def _compose(
+        self,
+        document: Mapping[str, Any],
+        live: Mapping[str, Any],
+        stored: Sequence[Mapping[str, Any]],
+        beat: Mapping[str, Any] | None = None,
+    ) -> SessionRecord:
+        identity = {k: v for k, v in document.items() if k in _IDENTITY_FIELDS}
+        state = {k: v for k, v in live.items() if k in _LIVE_FIELDS and k != _PRESUMED_DEAD}
+        current = stored[-1].get("current_question_id") if stored else None
+        seen = None
+        if beat is not None and beat.get("worker_id") == live.get("worker_id"):
+            seen = beat.get("last_seen_at")
+        return SessionRecord.model_validate(
+            {
+                **identity,
+                **state,
+                "session_id": document["_id"],
+                "turns": [entry["turn"] for entry in stored],
+                "current_question_id": current,
+                "last_seen_at": seen,
+            }
+        )
+
+    async def _latest(
+        self, session_id: str, document: Mapping[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """The session's live state at its latest version, repairing a copy that was behind."""
+        if document is None:
+            document = await self.collection.find_one({"_id": session_id}, _NO_OUTBOX)
+            if document is None:
+                return None
+        version = int(document.get("version", 0))
+        live: dict[str, Any] = {k: document.get(k) for k in _LIVE_FIELDS}
+        live["version"] = version
+        behind = False
+        while True:
+            newer = await self.changes.find_one(
+                {"_id": _change_id(session_id, version + 1)}, _NO_OUTBOX
+            )
+            if newer is None:
+                break
+            version += 1
+            live = {k: newer.get(k) for k in _LIVE_FIELDS}
+            live["version"] = version
+            behind = True
+        if behind:
+            await self._copy(session_id, live)
+        return live
+
+    async def _change(
+        self, session_id: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> bool:
+        """Compare-and-set: apply ``change`` to the latest version as the next one; retried."""
+        for _ in range(_FINISH_ATTEMPTS * 2):
+            live = await self._latest(session_id)
+            if live is None:
+                return False
+            changed = change(dict(live))
+            if changed is None:
+                return False
+            if await self._insert_change(session_id, live["version"] + 1, changed):
+                return True
+        raise SessionBusy(f"session '{session_id}' kept changing while its state was set")
+
+    async def _insert_change(
+        self,
+        session_id: str,
+        version: int,
+        live: Mapping[str, Any],
+        event: SessionCompleted | None = None,
+    ) -> bool:
+        document: dict[str, Any] = {
+            "_id": _change_id(session_id, version),
+            "session_id": session_id,
+            **{k: live.get(k) for k in _LIVE_FIELDS},
+            "version": version,
+        }
+        if event is not None:
+            document[OUTBOX_FIELD] = [outbox_entry(event)]
+        try:
+            await self.changes.insert_one(document)
+        except DuplicateKeyError:
+            return False  # another party changed this version first
+        await self._copy(session_id, {**live, "version": version})
+        return True
+
+    async def _copy(self, session_id: str, live: Mapping[str, Any]) -> None:
+        """Bring the session document's copy of the state up to ``live`` (best effort)."""
+        values = {k: live.get(k) for k in _LIVE_FIELDS}
+        await self.collection.update_one(
+            {"_id": session_id, "version": {"$lt": live["version"]}},
+            {"$set": {**values, "version": live["version"]}},
+        )
+
+    async def _beat(self, session_id: str, worker_id: str, at: datetime) -> None:
+        await self.heartbeats.update_one(
+            {"_id": session_id},
+            {"$set": {"worker_id": worker_id, "last_seen_at": at}},
+            upsert=True,
+        )
+
+    async def _end_mark(self, session_id: str, position: int) -> bool:
+        """Put the end mark at ``position``; False if a turn is there (it came in first)."""
+        try:
+            await self.turns.insert_one(
+                {"_id": _turn_id(session_id, position), "session_id": session_id, "end": True}
+            )
+        except DuplicateKeyError:
+            there = await self.turns.find_one({"_id": _turn_id(session_id, position)})
+            return bool(there and there.get("end"))
+        return True
+
+    async def _stored_turns(self, session_id: str) -> list[dict[str, Any]]:
+        """The turn documents in order, up to the first gap or the end mark."""
+        stored: list[dict[str, Any]] = []
+        while True:
+            batch = await asyncio.gather(
+                *(
+                    self.turns.find_one({"_id": _turn_id(session_id, len(stored) + n)})
+                    for n in range(_READ_AHEAD)
+                )
+            )
+            for document in batch:
+                if document is None or document.get("end"):
+                    return stored
+                stored.append(document)
+
+    async def _live_state(self, session_id: str) -> str:
+        live = await self._latest(session_id)
+        if live is None:
+            raise SessionNotFound(session_id)
+        if live["state"] not in LIVE_STATES:
+            raise SessionAlreadyFinished(session_id, live["state"])
+        return str(live["state"])
+
+    async def _state_name(self, session_id: str) -> str:
+        live = await self._latest(session_id)
+        return str(live["state"]) if live else "gone"
+
+
+_NO_OUTBOX: Final = {OUTBOX_FIELD: 0}
+# Turns read at once when a transcript is read back (each one an ``_id`` lookup).
+_READ_AHEAD: Final = 8
+_IDENTITY_FIELDS: Final = frozenset(
+    {"user_id", "interview_id", "room", "interview", "seed", "created_at", "correlation_id"}
+)
+# The state of a session that changes, one version at a time.
+_LIVE_FIELDS: Final = (
+    "state",
+    "state_changed_at",
+    "started_at",
+    "ended_at",
+    "worker_id",
+    _PRESUMED_DEAD,
+)
+
+
+def _turn_id(session_id: str, position: int) -> str:
+    return f"{session_id}:{position:05d}"
+
+
+def _change_id(session_id: str, version: int) -> str:
+    return f"{session_id}:v{version:05d}"
+
+
+def _aware(value: datetime) -> datetime:
+    # BSON dates come back naive (UTC) from PyMongo unless the client is tz-aware.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _sibling(collection: SessionCollection, suffix: str) -> SessionCollection:
+    database = getattr(collection, "database", None)
+    if database is None:
+        raise ValueError(
+            f"pass the {suffix} collection explicitly: {collection.name!r} has no database"
+        )
+    sibling: SessionCollection = database[f"{collection.name}_{suffix}"]
+    return sibling
 
 
 class MongoInterviewStore:

@@ -15,8 +15,13 @@ from voice_agent.repository import MongoInterviewStore, MongoSessionStore
 
 
 def in_memory_sessions() -> MongoSessionStore:
-    """A session store over an in-memory ``sessions`` collection."""
-    return MongoSessionStore(InMemoryCollection("sessions"))
+    """A session store over in-memory ``sessions`` collections (and their siblings)."""
+    return MongoSessionStore(
+        InMemoryCollection("sessions"),
+        turns=InMemoryCollection("sessions_turns"),
+        changes=InMemoryCollection("sessions_changes"),
+        heartbeats=InMemoryCollection("sessions_heartbeats"),
+    )
 
 
 def in_memory_interviews() -> MongoInterviewStore:

@@ -88,13 +88,15 @@ def sweeper(
 
 
 def completed_events(sessions: MongoSessionStore) -> list[SessionCompleted]:
-    collection = sessions.collection
-    assert isinstance(collection, InMemoryCollection)
-    return [
-        SessionCompleted.model_validate(entry["value"])
-        for document in collection.documents
-        for entry in document["outbox"]
-    ]
+    events = []
+    for collection in sessions.outbox_collections:
+        assert isinstance(collection, InMemoryCollection)
+        events += [
+            SessionCompleted.model_validate(entry["value"])
+            for document in collection.documents
+            for entry in document.get("outbox", [])
+        ]
+    return events
 
 
 async def test_starting_a_session_opens_a_room_with_the_interviewer_and_a_token(

@@ -68,10 +68,11 @@ async def stored(
 
 
 def outbox(sessions: MongoSessionStore) -> list[dict[str, Any]]:
-    collection = sessions.collection
-    assert isinstance(collection, InMemoryCollection)
-    (document,) = (d for d in collection.documents if d["_id"] == SESSION)
-    entries: list[dict[str, Any]] = document["outbox"]
+    entries: list[dict[str, Any]] = []
+    for collection in sessions.outbox_collections:
+        assert isinstance(collection, InMemoryCollection)
+        for document in collection.documents:
+            entries += document.get("outbox", [])
     return entries
 
 
@@ -179,32 +180,36 @@ async def test_a_finished_session_takes_no_more_turns_or_state_changes(
 
 
 class TurnSlipsInCollection(InMemoryCollection):
-    """A collection where another worker appends a turn right after finish() read the session."""
+    """Turns of a session where another worker appends a turn as finish() places its end mark."""
 
     def __init__(self, late_turn: Turn) -> None:
-        super().__init__("sessions")
+        super().__init__("sessions_turns")
         self.late_turn = late_turn
         self.slipped = False
 
-    async def find_one(self, filter: Any = None, projection: Any = None) -> dict[str, Any] | None:
-        document = await super().find_one(filter, projection)
-        if not self.slipped and projection == {"outbox": 0}:
+    async def insert_one(self, document: dict[str, Any]) -> Any:
+        if document.get("end") and not self.slipped:
             self.slipped = True
-            await self.update_one(
-                {"_id": SESSION},
+            await super().insert_one(
                 {
-                    "$push": {"turns": self.late_turn.model_dump(mode="json")},
-                    "$inc": {"turn_count": 1},
-                },
+                    "_id": document["_id"],
+                    "session_id": SESSION,
+                    "turn": self.late_turn.model_dump(mode="json"),
+                    "current_question_id": "q-dupes",
+                }
             )
-        return document
+        return await super().insert_one(document)
 
 
 async def test_a_turn_stored_while_finishing_still_makes_it_into_the_event(
     interview: Interview, clock: ManualClock
 ) -> None:
-    collection = TurnSlipsInCollection(late_turn=turn(1))
-    sessions = MongoSessionStore(collection)
+    sessions = MongoSessionStore(
+        InMemoryCollection("sessions"),
+        turns=TurnSlipsInCollection(late_turn=turn(1)),
+        changes=InMemoryCollection("sessions_changes"),
+        heartbeats=InMemoryCollection("sessions_heartbeats"),
+    )
     await sessions.create(record(interview, clock()))
     await sessions.append_turn(SESSION, turn(0), "q-dupes", index=0)
 
@@ -212,6 +217,8 @@ async def test_a_turn_stored_while_finishing_still_makes_it_into_the_event(
 
     (entry,) = outbox(sessions)
     assert SessionCompleted.model_validate(entry["value"]).data.turns == [turn(0), turn(1)]
+    with pytest.raises(SessionAlreadyFinished):
+        await sessions.append_turn(SESSION, turn(2), "q-dupes", index=2)
 
 
 async def test_the_outbox_relay_publishes_the_event_to_kafka_keyed_by_user(
@@ -221,7 +228,7 @@ async def test_the_outbox_relay_publishes_the_event_to_kafka_keyed_by_user(
     await stored.finish(SESSION, "completed", clock())
     publisher = FakePublisher()
 
-    result = await OutboxRelay([stored.collection], publisher).run_once()
+    result = await OutboxRelay(list(stored.outbox_collections), publisher).run_once()
 
     assert result.published == 1
     (record_,) = publisher.published

@@ -138,9 +138,9 @@ class TranscriptJournal:
 class SerialSessionStore:
     """A ``SessionStore`` whose writes for the session happen one at a time.
 
-    FerretDB 1.x rewrites the whole document on every update, so two concurrent updates of one
-    session (a turn appended while the heartbeat stamps ``last_seen_at``) can lose one of them.
-    The worker is the only regular writer of its session: queuing its own writes is enough.
+    The store keeps concurrent writers from losing each other's changes (see
+    ``MongoSessionStore``); queuing the worker's own writes keeps them in the order it made
+    them (the last turn stored before the session is marked interrupted or finished).
     """
 
     def __init__(self, store: SessionStore) -> None:
