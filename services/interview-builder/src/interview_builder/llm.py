@@ -77,9 +77,24 @@ def function_tool(name: str, description: str, schema: type[BaseModel]) -> dict[
         "function": {
             "name": name,
             "description": description,
-            "parameters": schema.model_json_schema(),
+            "parameters": _without_string_bounds(schema.model_json_schema()),
         },
     }
+
+
+def _without_string_bounds(node: Any) -> Any:
+    # llama.cpp's grammar spells maxLength N as N nested rules; for question texts (2000) its
+    # parser fails and llama-cpp-python's server crashes. The arguments are still validated
+    # against the pydantic model, bounds included.
+    if isinstance(node, dict):
+        return {
+            key: _without_string_bounds(value)
+            for key, value in node.items()
+            if not (key == "maxLength" and node.get("type") == "string")
+        }
+    if isinstance(node, list):
+        return [_without_string_bounds(item) for item in node]
+    return node
 
 
 def completions_url(base_url: str) -> str:

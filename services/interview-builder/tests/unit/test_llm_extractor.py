@@ -18,7 +18,9 @@ from interview_builder.llm import (
     FallbackExtractor,
     LLMCallError,
     OpenAISlotExtractor,
+    WrittenInterview,
     completions_url,
+    function_tool,
 )
 
 Reply = Callable[[httpx.Request], httpx.Response]
@@ -195,3 +197,10 @@ def test_an_unexpected_error_in_the_llm_path_still_falls_back() -> None:
 
     assert extractor.parse("frontend").role == "frontend"
     assert fallbacks.reasons == ["other"]
+
+
+def test_the_tool_schema_has_no_string_length_bounds_that_a_grammar_cannot_hold() -> None:
+    tool = function_tool("record_interview_questions", "Record them.", WrittenInterview)
+    assert "maxLength" not in json.dumps(tool)
+    # The model that validates the arguments keeps its bounds.
+    assert "maxLength" in json.dumps(WrittenInterview.model_json_schema())
