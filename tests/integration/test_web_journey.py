@@ -21,10 +21,7 @@ import httpx
 import pytest
 
 from tests.integration.fake_microphone import render_answer
-from tests.integration.mocksy_services import (  # noqa: F401  (fixture used by name)
-    MocksyServices,
-    mocksy_services,
-)
+from tests.integration.mocksy_services import MocksyServices
 from tests.integration.servers import Servers, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +48,7 @@ def _port_is_free(port: int) -> bool:
 @pytest.fixture(scope="module")
 def web_app(
     servers: Servers,
-    mocksy_services: MocksyServices,  # noqa: F811  (the imported fixture)
+    mocksy_services: MocksyServices,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     """A fresh build of web/ served on 127.0.0.1:5174, its APIs proxied to this run's services."""
@@ -101,7 +98,7 @@ def web_app(
 
 def test_a_candidate_practises_in_the_browser_and_sees_progress(
     web_app: str,
-    mocksy_services: MocksyServices,  # noqa: F811  (the imported fixture)
+    mocksy_services: MocksyServices,
 ) -> None:
     chromium = _chromium()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
