@@ -159,6 +159,39 @@ async def test_a_database_outage_longer_than_the_retries_delays_the_event_but_ne
     assert dead.sent == []
 
 
+class LedgerDuringRestart(InMemoryProcessedEvents):
+    """The idempotency ledger, unreachable for its first few calls."""
+
+    def __init__(self, calls_down: int) -> None:
+        super().__init__()
+        self.calls_down = calls_down
+
+    async def seen(self, event_id: str, consumer: str) -> bool:
+        if self.calls_down > 0:
+            self.calls_down -= 1
+            raise ConnectionRefusedError("database not answering")
+        return await super().seen(event_id, consumer)
+
+
+async def test_an_unreachable_ledger_delays_the_event_instead_of_failing_it() -> None:
+    handler, dead = FlakyHandler(failures=0), RecordingPublisher()
+    ledger = LedgerDuringRestart(calls_down=4)
+    consumer = EventConsumer(
+        FeedbackReady,
+        handler,
+        consumer="history",
+        processed=ledger,
+        dead_letters=dead,
+        retry=NO_WAIT,
+        outage_errors=(ConnectionRefusedError,),
+    )
+    record = record_of(feedback_event())
+    assert await consumer.handle_record(record) == "processed"
+    assert await consumer.handle_record(record) == "duplicate"
+    assert handler.calls == 1
+    assert dead.sent == []
+
+
 async def test_a_broken_record_still_goes_to_the_dlq_when_outages_are_tolerated() -> None:
     handler, dead = FlakyHandler(failures=10), RecordingPublisher()
     consumer = EventConsumer(

@@ -98,6 +98,7 @@ class ConsumerMetrics:
 
 
 E = TypeVar("E", bound=EventEnvelope)
+T = TypeVar("T")
 
 
 class EventConsumer(Generic[E]):
@@ -147,7 +148,9 @@ class EventConsumer(Generic[E]):
         event_id = str(event.event_id)
         token = correlation_id_var.set(event.correlation_id)
         try:
-            if await self.processed.seen(event_id, self.consumer):
+            if await self._through_outages(
+                lambda: self.processed.seen(event_id, self.consumer), event_id
+            ):
                 self._count("duplicate")
                 logger.info(
                     "skipping an event already processed",
@@ -164,13 +167,7 @@ class EventConsumer(Generic[E]):
                     raise
                 except self.outage_errors as error:
                     outages += 1
-                    logger.warning(
-                        "handler waits for a dependency to come back: %r",
-                        error,
-                        extra={"topic": self.topic, "event_id": event_id, "outage_retry": outages},
-                    )
-                    self._count("retried")
-                    await asyncio.sleep(self.retry.backoff(outages))
+                    await self._wait_out(error, event_id, outages)
                     continue
                 except Exception as error:
                     attempt += 1
@@ -192,11 +189,33 @@ class EventConsumer(Generic[E]):
                 self.metrics.handler_seconds.labels(self.topic).observe(
                     time.perf_counter() - started
                 )
-            await self.processed.mark(event_id, self.consumer)
+            await self._through_outages(
+                lambda: self.processed.mark(event_id, self.consumer), event_id
+            )
             self._count("processed")
             return "processed"
         finally:
             correlation_id_var.reset(token)
+
+    async def _through_outages(self, step: Callable[[], Awaitable[T]], event_id: str) -> T:
+        # The idempotency ledger lives in the same database as the handler's data: while it is
+        # down, waiting here beats failing the record and having it redelivered in a tight loop.
+        outages = 0
+        while True:
+            try:
+                return await step()
+            except self.outage_errors as error:
+                outages += 1
+                await self._wait_out(error, event_id, outages)
+
+    async def _wait_out(self, error: Exception, event_id: str, outages: int) -> None:
+        logger.warning(
+            "waiting for a dependency to come back: %r",
+            error,
+            extra={"topic": self.topic, "event_id": event_id, "outage_retry": outages},
+        )
+        self._count("retried")
+        await asyncio.sleep(self.retry.backoff(outages))
 
     async def _dead_letter(
         self, record: RawRecord, error: str, *, attempts: int, outcome: str
