@@ -12,7 +12,11 @@ async function snap(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${artifacts}/${String(shot).padStart(2, "0")}-${name}.png`, fullPage: true });
 }
 
-async function interview(page: Page, label: string, denyMicrophoneOnce = false): Promise<string> {
+async function interview(
+  page: Page,
+  label: string,
+  { denyMicrophoneOnce = false, leaveAndResume = false } = {},
+): Promise<string> {
   await expect(page.getByRole("heading", { name: "Interview room" })).toBeVisible();
   await snap(page, `${label}-room`);
   if (denyMicrophoneOnce) {
@@ -42,6 +46,19 @@ async function interview(page: Page, label: string, denyMicrophoneOnce = false):
   await page.getByRole("button", { name: "Unmute microphone" }).click();
   await expect(page.locator(".captions li.by-you").first()).toBeVisible({ timeout: 120_000 });
   await snap(page, `${label}-room-live`);
+  if (leaveAndResume) {
+    // Leaving keeps the session open for a while; resuming (POST /sessions/{id}/resume) brings
+    // the interviewer back to the same interview.
+    await page.getByRole("button", { name: "Leave interview" }).click();
+    await expect(page.getByText("You left the interview")).toBeVisible();
+    await snap(page, `${label}-left`);
+    await page.getByRole("button", { name: "Resume the interview" }).click({ timeout: 60_000 });
+    await expect(page.getByRole("button", { name: "Leave interview" })).toBeVisible({ timeout: 60_000 });
+    await expect(page.locator(".interviewer .state")).toHaveAttribute("data-state", /listening|thinking|speaking/, {
+      timeout: 180_000,
+    });
+    await snap(page, `${label}-resumed`);
+  }
   await page.waitForURL(/\/feedback\//, { timeout: INTERVIEW_MS });
   const sessionId = page.url().split("/feedback/")[1];
   await expect(page.locator(".overall .score")).toBeVisible({ timeout: FEEDBACK_MS });
@@ -83,11 +100,11 @@ test("register, set up by chat, interview by voice, feedback, retake, progress",
   await page.getByLabel("Your message").fill("yes");
   await page.getByLabel("Your message").press("Enter");
 
-  const first = await interview(page, "first", true);
+  const first = await interview(page, "first", { denyMicrophoneOnce: true });
 
   // Retake the same questions; progress then has two points.
   await page.getByRole("button", { name: "Retake this interview" }).click();
-  const second = await interview(page, "retake");
+  const second = await interview(page, "retake", { leaveAndResume: true });
   expect(second).not.toBe(first);
 
   await page.getByRole("link", { name: "See your progress" }).click();

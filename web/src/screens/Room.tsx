@@ -45,6 +45,8 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
   const [agent, setAgent] = useState<InterviewerState>("away");
   const [backchannel, setBackchannel] = useState(false);
   const [muted, setMuted] = useState(false);
+  // After a drop or a leave the interviewer must leave the room before another can be sent in.
+  const [resumable, setResumable] = useState(false);
   const [view, setView] = useState<SessionView | null>(null);
   const [sessionId, setSessionId] = useState<string | null>(() =>
     sessionStorage.getItem(storedSessionKey(interviewId)),
@@ -240,6 +242,38 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
     };
   }, [api, phase.kind, sessionId, finish]);
 
+  // Out of the room: wait until the session is marked interrupted (the interviewer has left),
+  // or ended (then its feedback is next).
+  useEffect(() => {
+    if ((phase.kind !== "dropped" && phase.kind !== "left") || !sessionId) return;
+    setResumable(false);
+    let stopped = false;
+    const watch = async () => {
+      while (!stopped) {
+        try {
+          const found = await api.voiceSession(sessionId);
+          if (stopped) return;
+          setView(found);
+          if (ENDED_STATES.includes(found.state)) {
+            finish(sessionId);
+            return;
+          }
+          if (found.state === "interrupted") {
+            setResumable(true);
+            return;
+          }
+        } catch {
+          // Unreachable for now: keep the button off and look again.
+        }
+        await sleep(1500);
+      }
+    };
+    void watch();
+    return () => {
+      stopped = true;
+    };
+  }, [api, phase.kind, sessionId, finish]);
+
   useEffect(
     () => () => {
       leaving.current = true;
@@ -286,8 +320,8 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
       {phase.kind === "dropped" && (
         <Notice kind="warning">
           The connection dropped ({phase.why}). Your answers so far are saved.{" "}
-          <button type="button" onClick={() => void join(true)}>
-            Resume the interview
+          <button type="button" disabled={!resumable} onClick={() => void join(true)}>
+            {resumable ? "Resume the interview" : "Saving your place…"}
           </button>
         </Notice>
       )}
@@ -295,8 +329,8 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
         <Notice kind="info">
           You left the interview. The interviewer waits about two minutes; resume to carry on from the
           same question, or let it end and see your feedback.{" "}
-          <button type="button" onClick={() => void join(true)}>
-            Resume the interview
+          <button type="button" disabled={!resumable} onClick={() => void join(true)}>
+            {resumable ? "Resume the interview" : "Saving your place…"}
           </button>
         </Notice>
       )}
@@ -306,7 +340,7 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
           <div className={`interviewer ${agent}`} aria-live="polite">
             <span className="orb" aria-hidden="true" />
             <span className="state" data-state={agent}>
-              {STATE_TEXT[agent]}
+              {phase.kind === "live" ? STATE_TEXT[agent] : "Paused — you are out of the room"}
             </span>
             <span className={`backchannel${backchannel ? " on" : ""}`} aria-hidden={!backchannel} title="The interviewer is acknowledging you">
               mhm
