@@ -6,7 +6,9 @@ process (jobs in threads) under an agent name of its own; sessions are stored in
 MongoDB-compatible server and rooms opened through the LiveKit server API, as the sessions API
 does. A scripted candidate joins each room, answers every question with Piper speech and says
 "that's all" to anything else; the delay is measured where a candidate would feel it, at the
-candidate's end of the connection. The worker's own figure (stored turn times) is printed too.
+candidate's end of the connection. The worker's own figure (stored turn times) is printed too,
+and where the time goes: each stage of every reply (``voice_agent.worker.timeline``) measured
+from the end of the candidate's speech, with the machine's load average beside the figures.
 
 Run: uv run python bench/voice_turn_latency.py [--sessions 2] [--questions 5]
 """
@@ -35,6 +37,7 @@ from voice_agent.speech import PiperTTS, SphinxSTT, build_language_model
 from voice_agent.worker.candidate import ScriptedCandidate
 from voice_agent.worker.main import build_server
 from voice_agent.worker.settings import InterviewerSettings
+from voice_agent.worker.timeline import STAGES
 
 # (question, keywords that identify it when heard, the candidate's answer)
 BANK = (
@@ -105,6 +108,50 @@ def script(count: int):  # type: ignore[no-untyped-def]
     return respond
 
 
+class Timelines(logging.Handler):
+    """Collects the worker's reply timelines (the jobs run in this process)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.timelines: list[dict[str, object]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        timeline = getattr(record, "reply_timeline", None)
+        if isinstance(timeline, dict):
+            self.timelines.append(timeline)
+
+
+def breakdown(timelines: list[dict[str, object]], heard: list[tuple[float, float]]) -> None:
+    """Each stage's p50/p95 after the end of the candidate's speech, as the worker saw it."""
+    rows: dict[str, list[float]] = {stage: [] for stage in (*STAGES, "heard")}
+    for timeline in timelines:
+        ended = timeline.get("speech_ended")
+        if not isinstance(ended, float):
+            continue
+        for stage in STAGES:
+            at = timeline.get(stage)
+            if isinstance(at, float):
+                rows[stage].append(at - ended)
+        # The candidate's own clock is this machine's: match the answer that ended nearest.
+        near = [(abs(done - ended), reply) for done, reply in heard if abs(done - ended) < 0.4]
+        if near:
+            rows["heard"].append(min(near)[1] - ended)
+    print("where the time goes, after the end of speech as the worker's VAD placed it:")
+    for stage, values in rows.items():
+        if values:
+            print(
+                f"{stage:>24}: p50 {percentile(values, 0.5) * 1000:4.0f} ms, "
+                f"p95 {percentile(values, 0.95) * 1000:4.0f} ms (n={len(values)})"
+            )
+    prepared = [t for t in timelines if t.get("prepared")]
+    print(f"{'first line pre-rendered':>24}: {len(prepared)} of {len(timelines)} replies")
+    probabilities = sorted(
+        p for t in timelines if isinstance(p := t.get("end_of_turn_probability"), float)
+    )
+    if probabilities:
+        print(f"{'end-of-turn probability':>24}: " + " ".join(f"{p:.2f}" for p in probabilities))
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -112,7 +159,7 @@ def percentile(values: list[float], share: float) -> float:
 
 async def one_session(
     settings: InterviewerSettings, store: MongoSessionStore, rooms: LiveKitRooms, count: int
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], list[tuple[float, float]]]:
     session_id = uuid.uuid4().hex
     room = room_name(session_id)
     now = datetime.now(UTC)
@@ -137,10 +184,18 @@ async def one_session(
     await candidate.join(settings.livekit_url, token)
     try:
         await candidate.interview(within_s=60 + 40 * count)
+    except TimeoutError:
+        # A loaded machine can stretch an interview past its time: keep what was measured.
+        print(f"session {session_id[:8]}: timed out after {len(candidate.exchanges)} answers")
     finally:
         await candidate.leave()
         await rooms.close_room(room)
     client_side = [e.reply_delay_s for e in candidate.exchanges if e.reply_delay_s is not None]
+    heard = [
+        (e.finished_speaking_at, e.reply_started_at)
+        for e in candidate.exchanges
+        if e.reply_started_at is not None
+    ]
     await asyncio.sleep(2)
     record = await store.get(session_id)
     server_side: list[float] = []
@@ -150,11 +205,16 @@ async def one_session(
             if before.speaker == "candidate" and after.speaker == "interviewer":
                 server_side.append((after.start_ms - before.end_ms) / 1000)
         print(f"session {session_id[:8]}: {record.state}, {len(turns)} turns", flush=True)
-    return client_side, server_side
+    return client_side, server_side, heard
 
 
 async def main(sessions: int, count: int) -> int:
     logging.basicConfig(level=logging.WARNING)
+    timelines = Timelines()
+    timeline_log = logging.getLogger("voice_agent.worker.timeline")
+    timeline_log.setLevel(logging.INFO)
+    timeline_log.addHandler(timelines)
+    timeline_log.propagate = False
     if not os.environ.get("LIVEKIT_URL") or not os.environ.get("MONGODB_URI"):
         # `make bench` runs every benchmark; this one has nothing to measure without servers.
         print(
@@ -182,6 +242,8 @@ async def main(sessions: int, count: int) -> int:
     )
     client_side: list[float] = []
     server_side: list[float] = []
+    heard: list[tuple[float, float]] = []
+    load_before = os.getloadavg()
     started = time.perf_counter()
     try:
         # LiveKit drops a dispatch that no registered worker can take: register first.
@@ -189,14 +251,20 @@ async def main(sessions: int, count: int) -> int:
         async with open_client(settings.mongodb_uri, "bench-voice") as client:
             store = MongoSessionStore(client[settings.database]["sessions"])
             for _ in range(sessions):
-                heard, stored = await one_session(settings, store, rooms, count)
-                client_side += heard
+                replies, stored, pairs = await one_session(settings, store, rooms, count)
+                client_side += replies
                 server_side += stored
+                heard += pairs
     finally:
         await rooms.aclose()
         await server.aclose()
         running.cancel()
-    print(f"{len(client_side)} replies in {time.perf_counter() - started:.0f} s, 2 cores shared")
+    load_after = os.getloadavg()
+    print(
+        f"{len(client_side)} replies in {time.perf_counter() - started:.0f} s on "
+        f"{os.cpu_count()} cores; load average (1 min) {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after"
+    )
     for name, values in (("heard by the candidate", client_side), ("worker's turns", server_side)):
         if values:
             print(
@@ -204,6 +272,8 @@ async def main(sessions: int, count: int) -> int:
                 f"p95 {percentile(values, 0.95) * 1000:.0f} ms, "
                 f"mean {statistics.mean(values) * 1000:.0f} ms (n={len(values)})"
             )
+    if timelines.timelines:
+        breakdown(timelines.timelines, heard)
     return 0 if client_side else 1
 
 

@@ -87,3 +87,83 @@ def test_bad_inputs_name_the_field() -> None:
         policy.decide(-1, "")
     with pytest.raises(ValueError, match="end_of_turn_probability"):
         policy.decide(100, "x", end_of_turn_probability=-0.1)
+
+
+SURE = TurnTakingPolicy(
+    TurnTakingRules(
+        end_silence_with_detector_ms=800,
+        end_silence_when_sure_ms=500,
+        sure_end_of_turn_threshold=0.8,
+        end_of_turn_threshold=0.36,
+    )
+)
+
+
+def test_a_finished_answer_the_detector_is_sure_of_ends_after_the_shorter_silence() -> None:
+    assert SURE.decide(499, FINISHED, end_of_turn_probability=0.9) is TurnDecision.KEEP_LISTENING
+    assert SURE.decide(500, FINISHED, end_of_turn_probability=0.9) is TurnDecision.END_TURN
+
+
+def test_a_detector_that_only_agrees_still_waits_the_usual_silence() -> None:
+    assert SURE.decide(500, FINISHED, end_of_turn_probability=0.6) is TurnDecision.KEEP_LISTENING
+    assert SURE.decide(800, FINISHED, end_of_turn_probability=0.6) is TurnDecision.END_TURN
+
+
+def test_a_sure_detector_never_cuts_a_trailing_answer_short() -> None:
+    assert SURE.decide(8_000, UNFINISHED, end_of_turn_probability=0.99) is (
+        TurnDecision.KEEP_LISTENING
+    )
+    assert SURE.decide(15_000, "Hmm, let me think.", end_of_turn_probability=0.99) is (
+        TurnDecision.PROMPT
+    )
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        (
+            {"end_silence_when_sure_ms": 900, "end_silence_with_detector_ms": 800},
+            "end_silence_when_sure_ms must be at most end_silence_with_detector_ms (800)",
+        ),
+        (
+            {"sure_end_of_turn_threshold": 0.3, "end_of_turn_threshold": 0.5},
+            "sure_end_of_turn_threshold must be between end_of_turn_threshold (0.5) and 1",
+        ),
+    ],
+)
+def test_sure_rules_that_would_wait_longer_are_refused(
+    rules: dict[str, float], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        TurnTakingRules(**rules)  # type: ignore[arg-type]
+
+
+SEMANTIC = TurnTakingPolicy(
+    TurnTakingRules(
+        end_silence_with_detector_ms=650,
+        end_silence_when_sure_ms=500,
+        end_silence_ms=1_000,
+        complete_answer_words=8,
+    )
+)
+
+
+def test_a_request_is_a_whole_turn_and_ends_after_the_shorter_silence() -> None:
+    for request in ("Sorry, could you repeat the question?", "Can we skip this one?"):
+        assert SEMANTIC.decide(499, request) is TurnDecision.KEEP_LISTENING
+        assert SEMANTIC.decide(500, request) is TurnDecision.END_TURN
+
+
+def test_a_complete_answer_ends_without_waiting_for_unsure_audio() -> None:
+    assert SEMANTIC.decide(649, FINISHED) is TurnDecision.KEEP_LISTENING
+    assert SEMANTIC.decide(650, FINISHED) is TurnDecision.END_TURN
+
+
+def test_a_short_answer_with_unsure_audio_waits_the_longer_silence() -> None:
+    assert SEMANTIC.decide(999, "A hash set.") is TurnDecision.KEEP_LISTENING
+    assert SEMANTIC.decide(1_000, "A hash set.") is TurnDecision.END_TURN
+
+
+def test_words_never_cut_a_trailing_answer_short() -> None:
+    long_and_trailing = "I would put every value into a hash set and then check, um"
+    assert SEMANTIC.decide(8_000, long_and_trailing) is TurnDecision.KEEP_LISTENING

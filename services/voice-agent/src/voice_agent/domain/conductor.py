@@ -8,6 +8,7 @@ determined by the interview, the settings, the seed and the events.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -329,6 +330,30 @@ class Conductor:
         if reason is not None:
             return [self._follow_up(now, state, reason, quality)]
         return self._advance(now, quality)
+
+    def likely_reply(
+        self, text: str, start_ms: int, end_ms: int, stt_confidence: float | None = None
+    ) -> list[Utterance]:
+        """What ``on_candidate_turn`` would answer if the turn ended now, changing nothing.
+
+        The worker renders these lines while it is still deciding whether the candidate has
+        finished, so the reply it commits to can start playing at once.
+        """
+        return copy.deepcopy(self).on_candidate_turn(text, start_ms, end_ms, stt_confidence)
+
+    def lines_ahead(self) -> list[Utterance]:
+        """The lines the next reply may open with, however the answer goes, changing nothing.
+
+        An acknowledgement for each way the answer may go and then the next question (or the
+        closing); a follow-up depends on the words, so ``likely_reply`` foresees those.
+        """
+        if self._phase not in (Phase.LISTENING, Phase.THINKING) or self._index is None:
+            return []
+        ahead: dict[tuple[str, Style], Utterance] = {}
+        for quality in AnswerQuality:
+            for line in copy.deepcopy(self)._advance(self._interviewer_free_at, quality):
+                ahead.setdefault((line.text, line.style), line)
+        return list(ahead.values())
 
     def on_silence(self, now_ms: int, silence_ms: int) -> list[Utterance]:
         """Nobody has spoken for ``silence_ms``: maybe a gentle prompt, never the next question."""

@@ -44,10 +44,21 @@ class TurnTakingRules:
     think_prompt_after_ms: int = 15_000
     # End-of-turn probability at or above which the detector says the candidate is done.
     end_of_turn_threshold: float = 0.5
+    # A finished-sounding answer the detector is sure about (probability at or above
+    # ``sure_end_of_turn_threshold``) ends after this shorter silence. Words that trail off
+    # never end early, however sure the detector is: think time comes first.
+    end_silence_when_sure_ms: int = 800
+    sure_end_of_turn_threshold: float = 1.0
+    # What the words say counts too: a request ("could you repeat that", "skip this one",
+    # "that's all") is a whole turn and ends after ``end_silence_when_sure_ms``; an answer of
+    # at least this many words that does not trail off ends after the detector's silence even
+    # when the audio model is unsure (0: the audio alone decides).
+    complete_answer_words: int = 0
 
     def __post_init__(self) -> None:
         for name in (
             "end_silence_with_detector_ms",
+            "end_silence_when_sure_ms",
             "end_silence_ms",
             "max_think_pause_ms",
             "prompt_after_ms",
@@ -59,6 +70,20 @@ class TurnTakingRules:
         if not 0.0 <= self.end_of_turn_threshold <= 1.0:
             raise ValueError(
                 f"end_of_turn_threshold must be between 0 and 1, got {self.end_of_turn_threshold}"
+            )
+        if not 0 <= self.complete_answer_words <= 500:
+            raise ValueError(
+                f"complete_answer_words must be between 0 and 500, got {self.complete_answer_words}"
+            )
+        if not self.end_of_turn_threshold <= self.sure_end_of_turn_threshold <= 1.0:
+            raise ValueError(
+                "sure_end_of_turn_threshold must be between end_of_turn_threshold "
+                f"({self.end_of_turn_threshold}) and 1, got {self.sure_end_of_turn_threshold}"
+            )
+        if self.end_silence_when_sure_ms > self.end_silence_with_detector_ms:
+            raise ValueError(
+                "end_silence_when_sure_ms must be at most end_silence_with_detector_ms "
+                f"({self.end_silence_with_detector_ms}), got {self.end_silence_when_sure_ms}"
             )
         if self.think_prompt_after_ms < self.prompt_after_ms:
             raise ValueError(
@@ -94,7 +119,8 @@ class TurnTakingPolicy:
         rules = self.rules
         if not normalize(last_words):
             return self._prompt_after(silence_ms, rules.prompt_after_ms)
-        if self.classifier.classify(last_words) is Intent.THINK:
+        intent = self.classifier.classify(last_words)
+        if intent is Intent.THINK:
             return self._prompt_after(silence_ms, rules.think_prompt_after_ms)
         if self.sounds_unfinished(last_words) or (
             end_of_turn_probability is not None
@@ -103,17 +129,25 @@ class TurnTakingPolicy:
             if silence_ms > rules.max_think_pause_ms:
                 return TurnDecision.END_TURN
             return TurnDecision.KEEP_LISTENING
-        limit = (
-            rules.end_silence_with_detector_ms
-            if end_of_turn_probability is not None
-            else rules.end_silence_ms
-        )
+        if intent is not Intent.ANSWER or (
+            end_of_turn_probability is not None
+            and end_of_turn_probability >= rules.sure_end_of_turn_threshold
+        ):
+            limit = rules.end_silence_when_sure_ms
+        elif end_of_turn_probability is not None or self._complete(last_words):
+            limit = rules.end_silence_with_detector_ms
+        else:
+            limit = rules.end_silence_ms
         return TurnDecision.END_TURN if silence_ms >= limit else TurnDecision.KEEP_LISTENING
 
     def prompt_due(self, silence_ms: int, *, thinking: bool) -> bool:
         """Whether a silence with no answer in progress has gone on long enough for a prompt."""
         limit = self.rules.think_prompt_after_ms if thinking else self.rules.prompt_after_ms
         return silence_ms >= limit
+
+    def _complete(self, last_words: str) -> bool:
+        wanted = self.rules.complete_answer_words
+        return wanted > 0 and len(normalize(last_words).split()) >= wanted
 
     @staticmethod
     def sounds_unfinished(last_words: str) -> bool:

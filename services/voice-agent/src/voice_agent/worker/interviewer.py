@@ -29,13 +29,15 @@ from livekit.agents import (
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.voice import SpeechHandle
 
-from common.events import Outcome
+from common.events import Outcome, Style
 from voice_agent.domain import Conductor, Phase, Utterance
 from voice_agent.speech.voice import StyledVoice
 from voice_agent.worker.backchannels import BackchannelCoach
 from voice_agent.worker.journal import TranscriptJournal
 from voice_agent.worker.metrics import WorkerMetrics
 from voice_agent.worker.phrasing import FollowUpRewriter
+from voice_agent.worker.prepared_speech import PreparedSpeech, without_leading_silence
+from voice_agent.worker.timeline import ReplyTimeline
 from voice_agent.worker.turn_detection import RecentAudio
 
 logger = logging.getLogger(__name__)
@@ -106,6 +108,8 @@ class Interviewer(Agent):
         resumed: bool = False,
         on_finished: Callable[[Outcome], Awaitable[None]] | None = None,
         silence_check_interval_s: float = 1.0,
+        prepared: PreparedSpeech | None = None,
+        timelines: Callable[[], ReplyTimeline] | None = None,
     ) -> None:
         super().__init__(instructions=INSTRUCTIONS)
         self.conductor = conductor
@@ -118,6 +122,8 @@ class Interviewer(Agent):
         self._resumed = resumed
         self._on_finished = on_finished
         self._silence_interval = silence_check_interval_s
+        self._prepared = prepared
+        self._timelines = timelines
         self._speaking = asyncio.Lock()  # lines are handed to the session in order
         self._tasks: set[asyncio.Task[None]] = set()
         self._candidate_speaking = False
@@ -177,6 +183,16 @@ class Interviewer(Agent):
 
     # --- the conversation ----------------------------------------------------------------
 
+    def anticipate(self, words: str) -> None:
+        """The candidate paused after ``words``: render the reply the conductor would give."""
+        if self._prepared is None or self.conductor.phase not in (Phase.LISTENING, Phase.THINKING):
+            return
+        now = self.clock.now_ms()
+        for line in self.conductor.likely_reply(words, now, now):
+            if self._rewriter is not None and line.follow_up is not None:
+                continue  # the LLM words it afresh: nothing to get ready
+            self._prepared.prepare(line.style, line.text)
+
     async def hear(
         self,
         text: str,
@@ -194,13 +210,20 @@ class Interviewer(Agent):
             confidence = round(confidence, 3) if 0.0 < confidence <= 1.0 else None
         if self.backchannels is not None:
             self.backchannels.turn_ended()
+        timeline = self._timelines() if self._timelines is not None else None
         before = len(self.conductor.turns)
         lines = self.conductor.on_candidate_turn(text, start_ms, end_ms, confidence)
+        if timeline is not None:
+            timeline.reply_decided = time.time()
+            if timeline.speech_ended is None and stopped_at:
+                timeline.speech_ended = stopped_at
+            if not lines:
+                timeline = None  # no reply ("let me think"): nothing to time
         for index in range(before, len(self.conductor.turns)):
             if self.conductor.turns[index].speaker == "candidate":
                 self.journal.ready(index)
         self._last_voice_ms = max(self._last_voice_ms, end_ms)
-        await self._speak(lines, reply_to=stopped_at)
+        await self._speak(lines, reply_to=stopped_at, timeline=timeline)
         return lines
 
     async def check_silence(self) -> list[Utterance]:
@@ -219,20 +242,51 @@ class Interviewer(Agent):
             await asyncio.sleep(self._silence_interval)
             await self.check_silence()
 
-    async def _speak(self, lines: Sequence[Utterance], *, reply_to: float | None = None) -> None:
+    async def _speak(
+        self,
+        lines: Sequence[Utterance],
+        *,
+        reply_to: float | None = None,
+        timeline: ReplyTimeline | None = None,
+    ) -> None:
         async with self._speaking:
+            if self._prepared is not None:
+                if timeline is not None and lines:
+                    timeline.prepared = self._prepared.is_prepared(lines[0].style, lines[0].text)
+                # Each line renders while the one before it plays: no gap between them.
+                for line in lines:
+                    if self._rewriter is None or line.follow_up is None:
+                        self._prepared.prepare(line.style, line.text)
             for n, line in enumerate(lines):
                 text = line.text
                 if self._rewriter is not None and line.follow_up is not None:
                     text = await self._rewriter.reword(line.follow_up, line.text)
+                first = timeline if n == 0 else None
                 audio: NotGivenOr[AsyncIterable[rtc.AudioFrame]] = NOT_GIVEN
-                if self._voice is not None and self.session.output.audio is not None:
-                    audio = _frames(self._voice.for_style(line.style), text)
+                if self.session.output.audio is not None:
+                    audio = self._audio(line.style, text, first)
                 handle = self.session.say(text, audio=audio, allow_interruptions=True)
-                self._spawn(self._after_spoken(line, text, handle, reply_to if n == 0 else None))
+                self._spawn(
+                    self._after_spoken(line, text, handle, reply_to if n == 0 else None, first)
+                )
+
+    def _audio(
+        self, style: Style, text: str, timeline: ReplyTimeline | None
+    ) -> NotGivenOr[AsyncIterable[rtc.AudioFrame]]:
+        if self._prepared is not None:
+            return _timed(self._prepared.frames(style, text), timeline)
+        if self._voice is not None:
+            frames = without_leading_silence(_frames(self._voice.for_style(style), text))
+            return _timed(frames, timeline)
+        return NOT_GIVEN
 
     async def _after_spoken(
-        self, line: Utterance, text: str, handle: SpeechHandle, reply_to: float | None
+        self,
+        line: Utterance,
+        text: str,
+        handle: SpeechHandle,
+        reply_to: float | None,
+        timeline: ReplyTimeline | None = None,
     ) -> None:
         await handle
         spoken = next(
@@ -258,8 +312,18 @@ class Interviewer(Agent):
         )
         self.journal.ready(line.turn_index)
         self._last_voice_ms = max(self._last_voice_ms, end_ms)
+        if self._prepared is not None and not interrupted:
+            # The candidate answers now: render the lines any reply may open with meanwhile.
+            for ahead in self.conductor.lines_ahead():
+                self._prepared.prepare(ahead.style, ahead.text)
         if reply_to is not None and started is not None and self._metrics is not None:
             self._metrics.response_latency.observe(max(0.0, started - reply_to))
+        if timeline is not None and started is not None:
+            timeline.first_frame = started
+            timeline.report()
+            if self._metrics is not None:
+                for stage, seconds in timeline.since_speech_end().items():
+                    self._metrics.reply_stage.labels(stage).observe(max(0.0, seconds))
         if line.kind == "closing" and self.conductor.outcome is not None:
             await self._finish(self.conductor.outcome)
 
@@ -298,6 +362,15 @@ class Interviewer(Agent):
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("interviewer task failed", exc_info=task.exception())
+
+
+async def _timed(
+    frames: AsyncIterable[rtc.AudioFrame], timeline: ReplyTimeline | None
+) -> AsyncIterator[rtc.AudioFrame]:
+    async for frame in frames:
+        if timeline is not None and timeline.first_chunk is None:
+            timeline.first_chunk = time.time()
+        yield frame
 
 
 async def _frames(voice: Any, text: str) -> AsyncIterator[rtc.AudioFrame]:

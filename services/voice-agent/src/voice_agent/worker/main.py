@@ -29,7 +29,7 @@ from livekit.agents import (
 )
 from livekit.agents.voice.background_audio import BackgroundAudioPlayer
 
-from common.events import Outcome, utcnow
+from common.events import InterviewSpec, Outcome, utcnow
 from common.mongo import open_client
 from voice_agent.domain import (
     BackchannelPolicy,
@@ -42,6 +42,7 @@ from voice_agent.worker.backchannels import BackchannelCoach, render_clips
 from voice_agent.worker.interviewer import ConductorModel, Interviewer, SessionClock
 from voice_agent.worker.journal import SerialSessionStore, SessionStore, TranscriptJournal
 from voice_agent.worker.metrics import worker_metrics
+from voice_agent.worker.prepared_speech import PreparedSpeech
 from voice_agent.worker.providers import (
     VAD_SILENCE_S,
     SharedModels,
@@ -89,6 +90,9 @@ def turn_taking_policy(settings: InterviewerSettings) -> TurnTakingPolicy:
     return TurnTakingPolicy(
         TurnTakingRules(
             end_silence_with_detector_ms=settings.end_of_turn_silence_ms,
+            end_silence_when_sure_ms=settings.sure_end_silence_ms,
+            sure_end_of_turn_threshold=settings.sure_end_of_turn_threshold,
+            complete_answer_words=settings.complete_answer_words,
             end_silence_ms=max(settings.unsure_end_silence_ms, settings.end_of_turn_silence_ms),
             max_think_pause_ms=settings.max_think_pause_ms,
             end_of_turn_threshold=settings.end_of_turn_threshold,
@@ -113,12 +117,15 @@ class InterviewJob:
         ctx: JobContext,
         settings: InterviewerSettings,
         store: SessionStore,
-        models: SharedModels,
+        models: SharedModels | None,
+        *,
+        speech: Callable[[InterviewSpec], SpeechStack] | None = None,
     ) -> None:
         self.ctx = ctx
         self.settings = settings
         self.store = store
         self.models = models
+        self._speech = speech
         self.done = asyncio.Event()
         self.lost = False  # another worker holds the session now
         self.finished: Outcome | None = None
@@ -135,15 +142,13 @@ class InterviewJob:
             return
         await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
         # Ready before the candidate arrives: the language model takes a second to build.
-        stack: SpeechStack = await asyncio.to_thread(
-            speech_stack, settings, record.interview, self.models
-        )
+        stack: SpeechStack = await asyncio.to_thread(self._speech_stack, record.interview)
         try:
-            # Nobody is greeted in an empty room; the sweeper ends a session never joined.
-            async with asyncio.timeout(settings.room_empty_timeout_s):
+            # Nobody is greeted in an empty room.
+            async with asyncio.timeout(settings.join_timeout_s):
                 candidate = await ctx.wait_for_participant()
         except TimeoutError:
-            logger.warning("the candidate never joined", extra={"session_id": session_id})
+            await self.abandon(session_id)
             return
         await store.activate(session_id, ctx.worker_id, utcnow())
         record = await store.get(session_id) or record
@@ -166,6 +171,7 @@ class InterviewJob:
                 logger.info("session was already finished", extra={"session_id": session_id})
             self.done.set()
 
+        prepared = PreparedSpeech(stack.voice) if settings.prepare_replies else None
         interviewer = Interviewer(
             conductor,
             journal,
@@ -177,7 +183,11 @@ class InterviewJob:
             resumed=bool(record.turns),
             on_finished=finished,
             silence_check_interval_s=settings.silence_check_interval_s,
+            prepared=prepared,
+            timelines=detector.take_timeline,
         )
+        if prepared is not None:
+            detector.on_words = interviewer.anticipate
         session: AgentSession[Any] = AgentSession(
             stt=stack.stt,
             vad=stack.vad,
@@ -189,7 +199,7 @@ class InterviewJob:
         detector.attach(session)
         player: BackgroundAudioPlayer | None = None
         coach: BackchannelCoach | None = None
-        heartbeat = asyncio.create_task(self._heartbeat(session_id), name="heartbeat")
+        heartbeat = asyncio.create_task(self.keep_alive(session_id), name="heartbeat")
         try:
             await session.start(
                 interviewer,
@@ -211,26 +221,59 @@ class InterviewJob:
             await self.done.wait()
         finally:
             heartbeat.cancel()
-            if coach is not None:
-                await coach.aclose()
-            if player is not None:
-                await player.aclose()
-            # Closing ends the lines still playing; each is then stored as far as it was heard.
-            await session.aclose()
-            await interviewer.settle()
-            await journal.drain()
-            if self.finished is None and not self.lost:
-                # The candidate left (or the job is being stopped): the grace period starts.
-                # Out of the room first: a resume dispatches a new interviewer only into a room
-                # without one.
-                await ctx.room.disconnect()
-                await store.set_state(session_id, "interrupted", at=utcnow())
+            await self._wind_down(session, interviewer, journal, coach, player, prepared)
+            await self.leave(session_id)
+
+    def _speech_stack(self, spec: InterviewSpec) -> SpeechStack:
+        if self._speech is not None:
+            return self._speech(spec)
+        if self.models is None:
+            raise ValueError("models are needed to build the offline speech stack")
+        return speech_stack(self.settings, spec, self.models)
+
+    async def abandon(self, session_id: str) -> None:
+        """The candidate never joined: end the session (``ended_early``) and leave the room."""
+        logger.warning("the candidate never joined", extra={"session_id": session_id})
+        await self.ctx.room.disconnect()
+        # Nobody came, so the attempt ends as one the candidate left; announced like any other.
+        if await self.store.finish(session_id, "ended_early", utcnow()):
+            self.finished = "ended_early"
+
+    async def leave(self, session_id: str) -> None:
+        """The conversation is over: unless the interview ended, the candidate may come back."""
+        if self.finished is None and not self.lost:
+            # The candidate left (or the job is being stopped): the grace period starts.
+            # Out of the room first: a resume dispatches a new interviewer only into a room
+            # without one.
+            await self.ctx.room.disconnect()
+            await self.store.set_state(session_id, "interrupted", at=utcnow())
+
+    async def _wind_down(
+        self,
+        session: AgentSession[Any],
+        interviewer: Interviewer,
+        journal: TranscriptJournal,
+        coach: BackchannelCoach | None,
+        player: BackgroundAudioPlayer | None,
+        prepared: PreparedSpeech | None,
+    ) -> None:
+        if coach is not None:
+            await coach.aclose()
+        if player is not None:
+            await player.aclose()
+        if prepared is not None:
+            await prepared.aclose()
+        # Closing ends the lines still playing; each is then stored as far as it was heard.
+        await session.aclose()
+        await interviewer.settle()
+        await journal.drain()
 
     def _on_close(self, event: CloseEvent) -> None:
         logger.info("session closed: %s", event.reason)
         self.done.set()
 
-    async def _heartbeat(self, session_id: str) -> None:
+    async def keep_alive(self, session_id: str) -> None:
+        """Heartbeat until the session is lost; a failed beat is retried, never fatal."""
         while True:
             await asyncio.sleep(self.settings.heartbeat_interval_s)
             try:

@@ -45,15 +45,50 @@ class InterviewerSettings(VoiceAgentSettings):
         ge=0,
         description="On shutdown, how long running interviews may go on (no new ones start).",
     )
+    join_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        le=3_600,
+        description="How long the interviewer waits for the candidate to join; then the "
+        "session ends as ended_early (SessionCompleted with no turns) and the job ends.",
+    )
     backchannels: bool = Field(default=True, description="Play 'mhm' clips in mid-answer pauses.")
     end_of_turn_silence_ms: int = Field(
-        default=800,
+        default=550,
         ge=200,
         le=5_000,
-        description="Silence after a finished-sounding answer before the interviewer replies.",
+        description="Silence after a finished-sounding answer the audio end-of-turn model "
+        "agrees with (or one of complete_answer_words) before the interviewer replies. The "
+        "recognizer closes an utterance after 0.5 s of silence, so that is the floor.",
+    )
+    prepare_replies: bool = Field(
+        default=True,
+        description="Render the conductor's likely reply while the candidate pauses, so it "
+        "plays as soon as the turn ends (with OpenAI TTS a reply not given is billed too).",
+    )
+    sure_end_silence_ms: int = Field(
+        default=500,
+        ge=200,
+        le=5_000,
+        description="Silence after a finished-sounding answer when the audio end-of-turn model "
+        "is sure (at least sure_end_of_turn_threshold) before the interviewer replies; the "
+        "recognizer closes an utterance after 0.5 s, so less than that changes nothing.",
+    )
+    sure_end_of_turn_threshold: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="End-of-turn probability from which the candidate counts as surely done.",
+    )
+    complete_answer_words: int = Field(
+        default=10,
+        ge=0,
+        le=500,
+        description="An answer of at least this many words that does not trail off ends after "
+        "end_of_turn_silence_ms even when the audio end-of-turn model is unsure (0: off).",
     )
     unsure_end_silence_ms: int = Field(
-        default=1_200,
+        default=1_000,
         ge=200,
         le=5_000,
         description="Silence after a finished-sounding answer when the audio end-of-turn model "
@@ -76,6 +111,20 @@ class InterviewerSettings(VoiceAgentSettings):
     worker_metrics_port: int | None = Field(
         default=9108, ge=1, le=65535, description="Prometheus /metrics of the worker; unset: off."
     )
+
+    @model_validator(mode="after")
+    def _sure_means_sooner(self) -> Self:
+        if self.sure_end_silence_ms > self.end_of_turn_silence_ms:
+            raise ValueError(
+                "sure_end_silence_ms must be at most end_of_turn_silence_ms "
+                f"({self.end_of_turn_silence_ms}), got {self.sure_end_silence_ms}"
+            )
+        if self.sure_end_of_turn_threshold < self.end_of_turn_threshold:
+            raise ValueError(
+                "sure_end_of_turn_threshold must be at least end_of_turn_threshold "
+                f"({self.end_of_turn_threshold}), got {self.sure_end_of_turn_threshold}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _openai_needs_somewhere_to_go(self) -> Self:

@@ -26,6 +26,7 @@ from livekit.agents import AgentSession, UserStateChangedEvent, llm
 from livekit.agents.language import LanguageCode
 
 from voice_agent.domain import Intent, TurnDecision, TurnTakingPolicy
+from voice_agent.worker.timeline import ReplyTimeline
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class PolicyTurnDetector:
         vad_silence_s: float = 0.5,
         now: Callable[[], float] = time.time,
         poll_s: float = 0.05,
+        on_words: Callable[[str], None] | None = None,
     ) -> None:
         self.policy = policy
         self.audio = audio
@@ -118,6 +120,9 @@ class PolicyTurnDetector:
         self._vad_silence_s = vad_silence_s
         self._now = now
         self._poll_s = poll_s
+        # Told the words of every pause that may end the turn, so the reply can be got ready.
+        self.on_words = on_words
+        self.timeline = ReplyTimeline()
         self.stopped_speaking_at: float | None = None
         self.last_probability: float | None = None
         self.last_decision: TurnDecision | None = None
@@ -140,9 +145,18 @@ class PolicyTurnDetector:
         if event.old_state == "speaking" and event.new_state != "speaking":
             # The VAD reports the end after its own stretch of silence.
             self.stopped_speaking_at = event.created_at - self._vad_silence_s
+            self.timeline = ReplyTimeline(
+                speech_ended=self.stopped_speaking_at, vad_end=event.created_at
+            )
         elif event.new_state == "speaking":
             self.last_decision = None
             self.mid_answer = None
+            self.timeline = ReplyTimeline()
+
+    def take_timeline(self) -> ReplyTimeline:
+        """The timeline of the turn that just ended; the next turn starts a new one."""
+        timeline, self.timeline = self.timeline, ReplyTimeline()
+        return timeline
 
     async def unlikely_threshold(self, language: LanguageCode | None) -> float | None:
         return 0.5
@@ -157,14 +171,23 @@ class PolicyTurnDetector:
         timeout: float | None = None,  # noqa: ASYNC109 (LiveKit's protocol)
     ) -> float:
         """Answers 1.0 once the policy ends the turn; cancelled if the candidate goes on."""
+        timeline = self.timeline
+        timeline.transcript = self._now()
         words = _last_candidate_words(chat_ctx)
         self.mid_answer = self.policy.sounds_unfinished(words)
         if self.policy.classifier.classify(words) is Intent.THINK:
             # Asking for time is a whole turn: the conductor takes it and stays quiet.
             self.last_decision = TurnDecision.END_TURN
+            timeline.turn_end = self._now()
             return ENDS_TURN
+        if self.on_words is not None and not self.mid_answer:
+            try:
+                self.on_words(words)
+            except Exception:  # getting ahead is an optimisation: never stop turn-taking for it
+                logger.exception("could not get the reply ready ahead of the turn's end")
         probability = await self._audio_probability()
         self.last_probability = probability
+        timeline.end_of_turn_probability = probability
         if (
             probability is not None
             and probability < self.policy.rules.end_of_turn_threshold
@@ -176,6 +199,7 @@ class PolicyTurnDetector:
             decision = self.policy.decide(silence_ms, words, probability)
             self.last_decision = decision
             if decision is TurnDecision.END_TURN:
+                timeline.turn_end = self._now()
                 logger.debug(
                     "turn over",
                     extra={"silence_ms": silence_ms, "end_of_turn_probability": probability},
