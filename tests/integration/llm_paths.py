@@ -4,6 +4,8 @@ interviewer's follow-up re-wording, and the scoring judge."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ from asgi_lifespan import LifespanManager
 from common.events import Feedback, Question, Transcript
 from common.testing.identity import FakeIdentityProvider
 from interview_builder.app import create_app as create_builder
+from interview_builder.llm import ChatCompletions, LLMCallError, OpenAISlotExtractor
 from interview_builder.settings import BuilderSettings
 from interview_builder.testing import InMemoryDatabase
 from scoring.app import build_judge
@@ -57,6 +60,16 @@ async def read_setup_message(
             metrics = (await api.get("/metrics")).text
     reasons = [reason for reason, count in _FALLBACKS.findall(metrics) if float(count) > 0]
     return SetupReading(started.status_code, started.json().get("slots", {}), reasons)
+
+
+async def prime_setup_prompt(base_url: str, model: str) -> None:
+    """Have the server evaluate the builder's setup prompt once, however long that takes."""
+    chat = ChatCompletions(base_url, model, timeout=600.0)
+    try:
+        with contextlib.suppress(LLMCallError):  # only the server's prompt cache matters
+            await asyncio.to_thread(OpenAISlotExtractor(chat).parse, "hello")
+    finally:
+        await asyncio.to_thread(chat.close)
 
 
 INDEX_QUESTION = Question(
