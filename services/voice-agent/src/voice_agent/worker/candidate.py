@@ -114,10 +114,12 @@ class ScriptedCandidate:
                 if answer is None:
                     return
                 parts = [answer] if isinstance(answer, str) else list(answer)
-                for n, part in enumerate(parts):
+                # Rendered before the first word: a pause must not grow while Piper works.
+                rendered = [await self._render(part) for part in parts]
+                for n, (part, pcm) in enumerate(zip(parts, rendered, strict=True)):
                     if n:
                         await asyncio.sleep(self.pause_s)
-                    await self.say(part)
+                    await self._send(part, pcm)
                 if len(parts) > 1:
                     # One answer, one reply: the pause inside it is not an answer of its own.
                     first, *rest = self.exchanges[-len(parts) :]
@@ -131,9 +133,14 @@ class ScriptedCandidate:
 
     async def say(self, text: str) -> None:
         """Speak ``text`` into the microphone and wait until it has been sent."""
+        await self._send(text, await self._render(text))
+
+    async def _render(self, text: str) -> bytes:
         audio = await self.voice.synthesize(text).collect()
         resampler = rtc.AudioResampler(audio.sample_rate, RATE, num_channels=1)
-        pcm = b"".join(bytes(f.data) for f in [*resampler.push(audio), *resampler.flush()])
+        return b"".join(bytes(f.data) for f in [*resampler.push(audio), *resampler.flush()])
+
+    async def _send(self, text: str, pcm: bytes) -> None:
         step = FRAME_SAMPLES * 2
         self._speaking = True
         began = time.time()
