@@ -160,6 +160,7 @@ class Candidate:
         """Answer each line that wants an answer, until the session is over."""
         questions = {q["question_id"]: q for q in self.plan.questions}
         acted_on = -1  # index of the last stored line the candidate replied to
+        replied_at = 0.0
         while True:
             self.view = await self.api.session(self.session_id)
             if self.view["state"] in FINISHED:
@@ -169,11 +170,15 @@ class Candidate:
                 ((i, t) for i, t in reversed(list(enumerate(turns))) if t["kind"] != "backchannel"),
                 (-1, None),
             )
+            # Lines stored before the last reply was heard ("take your time" while it was being
+            # said) are stale; a reply the interviewer never stored stops counting after a while.
+            heard_all = sum(t["speaker"] == "candidate" for t in turns) >= len(self.said)
             wants_answer = (
                 line is not None
                 and line["speaker"] == "interviewer"
                 and line["kind"] in AWAITING_ANSWER
                 and index > acted_on
+                and (heard_all or time.monotonic() - replied_at > 20)
             )
             if wants_answer:
                 acted_on = index
@@ -186,6 +191,7 @@ class Candidate:
                 await asyncio.sleep(0.5)  # the line's last audio is still on its way
                 await self.voice.say(reply)
                 self.said.append(reply)
+                replied_at = time.monotonic()
             await asyncio.sleep(0.3)
 
 
