@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from livekit import rtc
 from livekit.agents import AgentSession, UserStateChangedEvent
 from livekit.agents.voice.io import AudioInput, AudioOutput, AudioOutputCapabilities
@@ -75,6 +76,11 @@ async def speech(voice: PiperTTS, text: str) -> list[rtc.AudioFrame]:
     return _rendered[text]
 
 
+def _loud(frame: rtc.AudioFrame) -> bool:
+    pcm = np.frombuffer(frame.data, dtype=np.int16).astype(np.float64)
+    return pcm.size > 0 and float(np.sqrt(np.mean(pcm**2))) > 300.0
+
+
 class ScriptedMicrophone(AudioInput):
     """A microphone that never stops: queued speech when there is some, silence otherwise."""
 
@@ -83,11 +89,16 @@ class ScriptedMicrophone(AudioInput):
         self._queue: deque[tuple[str, rtc.AudioFrame, bool, bool]] = deque()
         self._next_at: float | None = None
         self._done: dict[str, asyncio.Event] = {}
+        self._last_voiced: dict[str, int] = {}
+        self._sent = 0  # frames of the current part handed out
         self.spoken: list[Sounded] = []
 
     async def say(self, label: str, frames: list[rtc.AudioFrame]) -> Sounded:
         """Send ``frames`` as the next thing said; returns once the last one has been sent."""
         done = self._done[label] = asyncio.Event()
+        # Piper's audio ends in a little silence: the speech ends at its last voiced frame.
+        voiced = [n for n, frame in enumerate(frames) if _loud(frame)] or [len(frames) - 1]
+        self._last_voiced[label] = voiced[-1]
         last = len(frames) - 1
         for n, frame in enumerate(frames):
             self._queue.append((label, frame, n == 0, n == last))
@@ -109,9 +120,12 @@ class ScriptedMicrophone(AudioInput):
         label, frame, first, last = self._queue.popleft()
         at = time.time()
         if first:
+            self._sent = 0
             self.spoken.append(Sounded(label, at, at + FRAME_S))
-        if last:
+        if self._sent == self._last_voiced[label]:
             self.spoken[-1].ended_at = at + FRAME_S
+        self._sent += 1
+        if last:
             self._done.pop(label).set()
         return frame
 
@@ -283,14 +297,22 @@ class HeardInterview:
         fail them for a reason that has nothing to do with them.
         """
         vad_silence_s = 0.5
+        t0 = self.microphone.spoken[0].started_at if self.microphone.spoken else 0.0
         for said in self.microphone.spoken:
-            later = [at for at in self.fell_silent if at > said.ended_at]
+            # Piper's audio ends in a little silence: the detector may be done before it is.
+            later = [at for at in self.fell_silent if at > said.started_at]
             if not later:
                 continue
             lag = min(later) - said.ended_at - vad_silence_s
+            spoken = [
+                (round(s.started_at - t0, 1), round(s.ended_at - t0, 1))
+                for s in self.microphone.spoken
+            ]
+            silent = [round(at - t0, 1) for at in self.fell_silent]
             assert lag < within_s, (
                 f"the end of {said.label!r} was detected {lag:.1f} s late: the machine cannot "
-                f"keep up with real-time audio (load average {os.getloadavg()[0]:.1f})"
+                f"keep up with real-time audio (load average {os.getloadavg()[0]:.1f}); "
+                f"spoken {spoken}, silent from {silent}"
             )
 
     async def stored(self) -> list[Turn]:
