@@ -25,7 +25,12 @@ from voice_agent.worker.settings import InterviewerSettings
 
 from .listening import HeardInterview, close, hear_interview, speech
 
-pytestmark = pytest.mark.slow
+# Real-time audio on two shared cores: when the recorder shows the machine fell behind the
+# audio (the check in listening.py says so), the test is run again; any other failure is not.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.flaky(reruns=2, only_rerun=["cannot keep up with real-time audio"]),
+]
 
 SPEC = InterviewSpec(
     role="backend",
