@@ -322,10 +322,12 @@ class MongoSessionStore:
 
     async def get_owned(self, session_id: str, user_id: str) -> SessionRecord | None:
         """The session if it exists and belongs to ``user_id``, else None."""
-        document = await self.collection.find_one(
-            {"_id": session_id, "user_id": user_id}, _NO_OUTBOX
-        )
-        return await self._record(document) if document else None
+        # `_id` alone is an index lookup on FerretDB; with the owner in the filter it scans
+        # every user's sessions, so ownership is checked here.
+        document = await self.collection.find_one({"_id": session_id}, _NO_OUTBOX)
+        if document is None or document.get("user_id") != user_id:
+            return None
+        return await self._record(document)
 
     async def append_turn(
         self,
