@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -83,7 +84,12 @@ def test_written_questions_fit_the_setup_and_open_with_a_behavioral_one() -> Non
     assert len({q.question_id for q in questions}) == 4
     body = server.bodies[0]
     assert body["seed"] == 42
-    assert body["tools"][0]["function"]["parameters"] == WrittenInterview.model_json_schema()
+    # The model's schema goes to the server without string length bounds (llama.cpp's grammar
+    # parser fails on long ones); the answer is still validated with them.
+    sent = json.dumps(body["tools"][0]["function"]["parameters"], sort_keys=True)
+    schema = json.dumps(WrittenInterview.model_json_schema(), sort_keys=True)
+    assert "maxLength" in schema
+    assert sent == re.sub(r'"maxLength": \d+, ', "", schema)
     assert body["tool_choice"]["function"]["name"] == QUESTIONS_FUNCTION
     request = body["messages"][-1]["content"]
     assert "2 behavioral and 2 technical" in request
