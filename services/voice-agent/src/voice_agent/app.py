@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -13,7 +12,6 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure
 
 from common.auth import AccessTokenValidator, TokenValidator, preload_signing_keys
 from common.events import utcnow
@@ -41,9 +39,6 @@ from voice_agent.service import (
     SweepPolicy,
 )
 from voice_agent.settings import VoiceAgentSettings
-
-logger = logging.getLogger(__name__)
-
 
 def sweep_policy(settings: VoiceAgentSettings) -> SweepPolicy:
     """The sweeper's time limits from the settings."""
@@ -187,15 +182,6 @@ def _map_errors(app: FastAPI) -> None:
     async def livekit_down(_: Request, error: RoomsUnavailable) -> JSONResponse:
         return JSONResponse(
             {"detail": f"voice rooms are temporarily unavailable: {error}"},
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "10"},
-        )
-
-    @app.exception_handler(ConnectionFailure)
-    async def mongo_down(request: Request, error: ConnectionFailure) -> JSONResponse:
-        logger.warning("MongoDB unavailable on %s: %r", request.url.path, error)
-        return JSONResponse(
-            {"detail": "sessions are temporarily unavailable: the session store is not answering"},
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "10"},
         )

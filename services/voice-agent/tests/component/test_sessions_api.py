@@ -10,6 +10,7 @@ from asgi_lifespan import LifespanManager
 from pymongo.errors import ServerSelectionTimeoutError
 
 from common.events import Interview, Turn
+from common.observability import DATABASE_RETRY_AFTER_S, DATABASE_UNAVAILABLE
 from common.testing.identity import FakeIdentityProvider
 from common.testing.mongo import InMemoryCollection
 from voice_agent.app import create_app
@@ -188,7 +189,7 @@ async def test_livekit_down_is_a_503_that_says_so(
     assert response.headers["Retry-After"] == "10"
 
 
-async def test_mongo_down_is_a_503(
+async def test_mongo_down_is_the_shared_503_with_retry_after(
     api: httpx.AsyncClient, ada: dict[str, str], interview: Interview, sessions: MongoSessionStore
 ) -> None:
     collection = sessions.collection
@@ -197,8 +198,10 @@ async def test_mongo_down_is_a_503(
 
     response = await api.get("/sessions/anything", headers=ada)
 
+    # The same answer every Mocksy API gives when its database is down (common.observability).
     assert response.status_code == 503
-    assert "session store is not answering" in response.json()["detail"]
+    assert response.json() == {"detail": DATABASE_UNAVAILABLE}
+    assert response.headers["Retry-After"] == str(DATABASE_RETRY_AFTER_S)
 
 
 async def test_an_overlong_id_is_refused_naming_the_field_and_limit(
