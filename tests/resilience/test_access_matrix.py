@@ -231,6 +231,10 @@ MATRIX: dict[tuple[str, str, str], Callable[[Footprint], Call]] = {
     ("voice-agent", "POST", "/sessions/{session_id}/resume"): lambda f: Call(
         f"/sessions/{f.live_session_id}/resume"
     ),
+    # Ending an ended session is a no-op that shows it, so the finished one serves.
+    ("voice-agent", "POST", "/sessions/{session_id}/end"): lambda f: Call(
+        f"/sessions/{f.session_ids[0]}/end"
+    ),
     ("scoring", "GET", "/feedback/{session_id}"): lambda f: Call(f"/feedback/{f.session_ids[0]}"),
     ("scoring", "GET", "/feedback/{session_id}/report"): lambda f: Call(
         f"/feedback/{f.session_ids[0]}/report"

@@ -1,5 +1,5 @@
-"""Use cases of the sessions API: start, look at and resume a voice session; learn interviews
-from ``InterviewCreated``; end sessions whose candidate or worker went away."""
+"""Use cases of the sessions API: start, look at, resume and end a voice session; learn
+interviews from ``InterviewCreated``; end sessions whose candidate or worker went away."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ class InterviewCatalog:
 
 
 class SessionService:
-    """Starts, shows and resumes a candidate's voice sessions."""
+    """Starts, shows, resumes and ends a candidate's voice sessions."""
 
     def __init__(
         self,
@@ -167,6 +167,29 @@ class SessionService:
             extra={"session_id": session_id, "user_id": user.user_id},
         )
         return self._grant(record, user, now)
+
+    async def end(self, user: AuthenticatedUser, session_id: str) -> SessionRecord:
+        """End the session now at the candidate's request (``ended_early``); idempotent.
+
+        The transcript is what has been stored so far: the store's end mark refuses any later
+        turn, so the ``SessionCompleted`` queued here is the whole record. Closing the room
+        sends the interviewer away at once (its heartbeat would notice within seconds anyway).
+        """
+        record = await self.view(user, session_id)
+        if record.finished:
+            return record
+        now = self._clock()
+        if await self._sessions.finish(session_id, "ended_early", now):
+            if self._metrics is not None:
+                self._metrics.sessions_ended.labels("ended_early").inc()
+            logger.info(
+                "session ended early by its candidate",
+                extra={"session_id": session_id, "user_id": user.user_id},
+            )
+        # Also after a lost race (the interview had just ended): nobody needs the room now.
+        with contextlib.suppress(RoomsUnavailable):
+            await self._rooms.close_room(record.room)
+        return await self.view(user, session_id)
 
     def _grant(self, record: SessionRecord, user: AuthenticatedUser, now: datetime) -> SessionGrant:
         token = self._rooms.candidate_token(record.room, user.user_id, name=user.name, now=now)

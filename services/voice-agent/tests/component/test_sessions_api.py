@@ -9,7 +9,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from pymongo.errors import ServerSelectionTimeoutError
 
-from common.events import Interview, Turn
+from common.events import Interview, SessionCompleted, Turn
 from common.observability import DATABASE_RETRY_AFTER_S, DATABASE_UNAVAILABLE
 from common.testing.identity import FakeIdentityProvider
 from common.testing.mongo import InMemoryCollection
@@ -63,6 +63,19 @@ async def api(
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://voice") as client:
             yield client
+
+
+def completed_events(sessions: MongoSessionStore) -> list[SessionCompleted]:
+    """The SessionCompleted events waiting in the outbox for the relay."""
+    events = []
+    for collection in sessions.outbox_collections:
+        assert isinstance(collection, InMemoryCollection)
+        events += [
+            SessionCompleted.model_validate(entry["value"])
+            for document in collection.documents
+            for entry in document.get("outbox", [])
+        ]
+    return events
 
 
 def as_user(realm: FakeIdentityProvider, user_id: str) -> dict[str, str]:
@@ -223,3 +236,104 @@ async def test_started_sessions_are_counted_in_metrics(
     metrics = (await api.get("/metrics")).text
 
     assert "mocksy_voice_agent_sessions_started_total 1.0" in metrics
+
+
+async def test_ending_a_session_early_scores_the_answers_so_far_and_closes_the_room(
+    api: httpx.AsyncClient,
+    ada: dict[str, str],
+    interview: Interview,
+    sessions: MongoSessionStore,
+    rooms: FakeRooms,
+) -> None:
+    started = (await api.post(f"/interviews/{interview.id}/sessions", headers=ada)).json()
+    session_id = started["session_id"]
+    asked = Turn(
+        speaker="interviewer",
+        text=interview.questions[0].text,
+        start_ms=0,
+        end_ms=3_000,
+        question_id="q-dupes",
+        kind="question",
+    )
+    answered = Turn(
+        speaker="candidate",
+        text="I would put every value in a hash set and report the ones already seen.",
+        start_ms=4_000,
+        end_ms=9_000,
+        question_id="q-dupes",
+        kind="answer",
+    )
+    await sessions.append_turn(session_id, asked, "q-dupes", index=0)
+    await sessions.append_turn(session_id, answered, "q-dupes", index=1)
+
+    response = await api.post(f"/sessions/{session_id}/end", headers=ada)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["state"] == "ended_early"
+    assert body["ended_at"] is not None
+    assert started["room"] in rooms.closed
+    (event,) = completed_events(sessions)
+    assert event.data.session_id == session_id
+    assert event.data.outcome == "ended_early"
+    assert event.data.turns == [asked, answered]
+    # No turn can join the transcript that was announced.
+    resumed = await api.post(f"/sessions/{session_id}/resume", headers=ada)
+    assert resumed.status_code == 409
+
+
+async def test_ending_twice_answers_the_same_and_announces_once(
+    api: httpx.AsyncClient, ada: dict[str, str], interview: Interview, sessions: MongoSessionStore
+) -> None:
+    session_id = (await api.post(f"/interviews/{interview.id}/sessions", headers=ada)).json()[
+        "session_id"
+    ]
+
+    first = await api.post(f"/sessions/{session_id}/end", headers=ada)
+    again = await api.post(f"/sessions/{session_id}/end", headers=ada)
+
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert len(completed_events(sessions)) == 1
+
+
+async def test_ending_an_interview_that_already_finished_keeps_its_outcome(
+    api: httpx.AsyncClient,
+    ada: dict[str, str],
+    interview: Interview,
+    sessions: MongoSessionStore,
+    clock: ManualClock,
+) -> None:
+    session_id = (await api.post(f"/interviews/{interview.id}/sessions", headers=ada)).json()[
+        "session_id"
+    ]
+    await sessions.finish(session_id, "completed", clock())
+
+    response = await api.post(f"/sessions/{session_id}/end", headers=ada)
+
+    assert response.status_code == 200
+    assert response.json()["state"] == "completed"
+    assert [e.data.outcome for e in completed_events(sessions)] == ["completed"]
+
+
+async def test_only_the_candidate_can_end_their_session(
+    api: httpx.AsyncClient,
+    ada: dict[str, str],
+    eve: dict[str, str],
+    interview: Interview,
+    sessions: MongoSessionStore,
+    rooms: FakeRooms,
+) -> None:
+    session_id = (await api.post(f"/interviews/{interview.id}/sessions", headers=ada)).json()[
+        "session_id"
+    ]
+
+    theirs = await api.post(f"/sessions/{session_id}/end", headers=eve)
+    anonymous = await api.post(f"/sessions/{session_id}/end")
+
+    assert theirs.status_code == 404
+    assert theirs.json() == {"detail": f"session '{session_id}' not found"}
+    assert anonymous.status_code == 401
+    assert (await api.get(f"/sessions/{session_id}", headers=ada)).json()["state"] == "created"
+    assert completed_events(sessions) == []
+    assert rooms.closed == []

@@ -1,4 +1,4 @@
-"""Sessions: start one for an interview, look at it, resume it after a drop."""
+"""Sessions: start one for an interview, look at it, resume it after a drop, end it early."""
 
 from __future__ import annotations
 
@@ -58,3 +58,13 @@ async def resume_session(
     user_id_var.set(user.user_id)
     session_id_var.set(session_id)
     return SessionJoin.of(await sessions.resume(user, session_id))
+
+
+@router.post("/sessions/{session_id}/end", responses=_ERRORS)
+async def end_session(
+    session_id: SessionId, user: CurrentUser, sessions: SessionsDep
+) -> SessionView:
+    """End your session now: it is scored on the answers given so far. Ending twice is fine."""
+    user_id_var.set(user.user_id)
+    session_id_var.set(session_id)
+    return SessionView.of(await sessions.end(user, session_id))
