@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { MocksyApi } from "./api";
-import { Session, beginSignIn } from "./auth";
+import { Session, beginSignIn, browserTokens } from "./auth";
 import { type AppConfig, loadConfig } from "./config";
 import { messageOf } from "./errors";
 import { navigate, useRoute, type Route } from "./router";
@@ -16,21 +16,36 @@ export function App() {
   const [session, setSession] = useState<Session | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const route = useRoute();
+  const tokens = useMemo(browserTokens, []);
 
   useEffect(() => {
     loadConfig()
       .then((loaded) => {
         setConfig(loaded);
-        setSession(Session.restore(loaded));
+        setSession(Session.restore(loaded, tokens));
       })
       .catch((error: unknown) =>
         setProblem(`Mocksy could not load its settings (${messageOf(error)}). Reload the page.`),
       );
-  }, []);
+  }, [tokens]);
+
+  // One sign-in per browser: follow the other tabs signing in and out.
+  useEffect(() => {
+    if (!config) return;
+    return tokens.onChange((stored) => {
+      if (stored === null) {
+        setSession(null);
+        setProblem("You signed out in another tab.");
+      } else {
+        setProblem(null);
+        setSession((current) => current ?? Session.restore(config, tokens));
+      }
+    });
+  }, [config, tokens]);
 
   useEffect(() => {
     if (!config || route.screen !== "callback") return;
-    Session.complete(config, window.location.search)
+    Session.complete(config, tokens, window.location.search)
       .then(([signedIn, returnTo]) => {
         setSession(signedIn);
         window.history.replaceState(null, "", returnTo);
@@ -40,7 +55,7 @@ export function App() {
         setProblem(`Sign-in did not complete: ${messageOf(error)}`);
         navigate({ screen: "home" }, true);
       });
-  }, [config, route.screen]);
+  }, [config, tokens, route.screen]);
 
   const api = useMemo(() => (config && session ? new MocksyApi(config, session) : null), [config, session]);
 

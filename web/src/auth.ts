@@ -1,23 +1,27 @@
-/** Sign-in with Keycloak (authorization code + PKCE), token refresh and sign-out. */
+/** Sign-in with Keycloak (authorization code + PKCE), token refresh and sign-out.
+ *
+ * Tokens live in `localStorage` (the `TokenStore`), so every tab of the browser shares one
+ * sign-in: a new tab is signed in already, a refresh in one tab serves all, and signing out in
+ * one signs out every tab (they hear of it through `storage` events). The PKCE state of a
+ * sign-in under way stays in `sessionStorage`: it belongs to the tab that started it.
+ */
 import type { AppConfig } from "./config";
 import { authorizeUrl, challengeOf, claimsOf, issuerOf, randomVerifier } from "./pkce";
+import { type StoredTokens, TokenStore } from "./tokens";
 
 const PENDING_KEY = "mocksy.pending-sign-in";
-const TOKENS_KEY = "mocksy.tokens";
 // Refresh this long before expiry, so a request never leaves with a token about to lapse.
 const REFRESH_MARGIN_MS = 30_000;
-
-interface StoredTokens {
-  accessToken: string;
-  refreshToken: string;
-  idToken: string | null;
-  expiresAt: number;
-}
 
 interface Pending {
   state: string;
   verifier: string;
   returnTo: string;
+}
+
+/** The tokens of this browser, shared by its tabs. */
+export function browserTokens(): TokenStore {
+  return new TokenStore(window.localStorage, window);
 }
 
 export class SignInError extends Error {}
@@ -51,19 +55,20 @@ export class Session {
 
   constructor(
     private readonly config: AppConfig,
+    private readonly store: TokenStore,
     tokens: StoredTokens,
   ) {
     this.tokens = tokens;
   }
 
-  static restore(config: AppConfig): Session | null {
-    const raw = sessionStorage.getItem(TOKENS_KEY);
-    if (!raw) return null;
-    return new Session(config, JSON.parse(raw) as StoredTokens);
+  /** The browser's sign-in, if any tab has one. */
+  static restore(config: AppConfig, store: TokenStore): Session | null {
+    const tokens = store.load();
+    return tokens ? new Session(config, store, tokens) : null;
   }
 
   /** Exchange the code Keycloak returned for tokens; returns where the user was going. */
-  static async complete(config: AppConfig, search: string): Promise<[Session, string]> {
+  static async complete(config: AppConfig, store: TokenStore, search: string): Promise<[Session, string]> {
     const params = new URLSearchParams(search);
     const error = params.get("error");
     if (error) throw new SignInError(params.get("error_description") ?? error);
@@ -80,9 +85,8 @@ export class Session {
       redirect_uri: redirectUri(),
       code_verifier: pending.verifier,
     });
-    const session = new Session(config, tokens);
-    session.save();
-    return [session, pending.returnTo];
+    store.save(tokens);
+    return [new Session(config, store, tokens), pending.returnTo];
   }
 
   get displayName(): string {
@@ -93,6 +97,10 @@ export class Session {
 
   /** A valid access token, refreshed first when it is about to expire. */
   async accessToken(): Promise<string> {
+    // Another tab may have refreshed, or signed out, since this one last looked.
+    const latest = this.store.load();
+    if (!latest) throw new SignInError("You signed out (perhaps in another tab); sign in again.");
+    this.tokens = latest;
     if (Date.now() > this.tokens.expiresAt - REFRESH_MARGIN_MS) {
       this.refreshing ??= this.refresh().finally(() => {
         this.refreshing = null;
@@ -102,8 +110,9 @@ export class Session {
     return this.tokens.accessToken;
   }
 
+  /** Sign out of Keycloak; every tab of this browser hears of it and signs out too. */
   signOut(): void {
-    sessionStorage.removeItem(TOKENS_KEY);
+    this.store.clear();
     const params = new URLSearchParams({
       client_id: this.config.clientId,
       post_logout_redirect_uri: `${window.location.origin}/`,
@@ -114,22 +123,25 @@ export class Session {
   }
 
   private async refresh(): Promise<void> {
+    const used = this.tokens.refreshToken;
     try {
       this.tokens = await tokenRequest(this.config, {
         grant_type: "refresh_token",
-        refresh_token: this.tokens.refreshToken,
+        refresh_token: used,
       });
     } catch (error) {
-      sessionStorage.removeItem(TOKENS_KEY);
+      // Two tabs may refresh at once; if the other one's tokens are good, they serve this one.
+      const other = this.store.load();
+      if (other && other.refreshToken !== used && Date.now() < other.expiresAt - REFRESH_MARGIN_MS) {
+        this.tokens = other;
+        return;
+      }
+      this.store.clear();
       throw new SignInError(
         `Your sign-in has expired; sign in again (${error instanceof Error ? error.message : error}).`,
       );
     }
-    this.save();
-  }
-
-  private save(): void {
-    sessionStorage.setItem(TOKENS_KEY, JSON.stringify(this.tokens));
+    this.store.save(this.tokens);
   }
 }
 
