@@ -76,6 +76,7 @@ class EventRuntime:
         self._retry = retry or RetryPolicy()
         self._outbox_collections: list[MongoCollection] = []
         self._outbox_poll_interval = outbox_poll_interval
+        self._publish_timeout = settings.outbox_publish_timeout_s
         self.relay: OutboxRelay | None = None
         self.consumers: list[EventConsumer[Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -115,11 +116,17 @@ class EventRuntime:
                 self._outbox_collections,
                 self._publish_outbox_record,
                 poll_interval=self._outbox_poll_interval,
+                publish_timeout=self._publish_timeout,
             )
             self._tasks.append(asyncio.create_task(self._relay_when_connected(), name="outbox"))
 
     async def stop(self) -> None:
-        """Stop the relay and the consumers (uncommitted records are redelivered later)."""
+        """Stop the relay and the consumers (uncommitted records are redelivered later).
+
+        Bounded while Kafka is down: a publish in flight is abandoned (its outbox entry stays
+        pending and goes out after a restart) and the producer gets ``outbox_publish_timeout_s``
+        to flush.
+        """
         if self.relay is not None:
             self.relay.stop()
         for task in self._tasks:
@@ -127,8 +134,31 @@ class EventRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        with contextlib.suppress(Exception):
-            await self.broker.stop()
+        # Consumers first, each within the broker's grace period for a running handler...
+        for subscriber in self.broker.subscribers:
+            try:
+                await subscriber.stop()
+            except asyncio.CancelledError:
+                # aiokafka's consumer lets the cancellation of its own fetch task escape from
+                # stop() while Kafka is down; only a cancellation of this task is passed on.
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+            except Exception as error:
+                logger.warning("stopping a Kafka consumer failed: %r", error)
+        # ...then the producer, whose flush would wait for as long as Kafka is unreachable: an
+        # idempotent producer retries a record forever and never fails it.
+        try:
+            async with asyncio.timeout(self._publish_timeout):
+                await self.broker.stop()
+        except TimeoutError:
+            logger.warning(
+                "Kafka did not take the producer's last records within %.1fs; stopping without "
+                "them (outbox entries stay pending until the next start)",
+                self._publish_timeout,
+            )
+        except Exception as error:
+            logger.warning("stopping the Kafka client failed: %r", error)
         await close_client(self.mongo)
 
     async def _publish_outbox_record(

@@ -62,6 +62,14 @@ class BaseServiceSettings(BaseSettings):
         description="Browser origins allowed to call the API (CORS); the web app's dev server "
         "by default. A JSON list in the environment.",
     )
+    outbox_publish_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds the outbox relay waits for Kafka to acknowledge one record before "
+        "it moves on (the record stays in flight, not sent twice), and the longest a shutdown "
+        "waits for the producer to flush while Kafka is unreachable.",
+    )
     max_request_bytes: int = Field(
         default=256 * 1024,
         ge=1024,

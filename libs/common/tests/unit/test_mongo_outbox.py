@@ -274,6 +274,63 @@ class TestOutboxRelay:
 
         assert "outbox relay pass failed" in caplog.text
 
+    async def test_a_publish_kafka_neither_takes_nor_refuses_does_not_hold_up_the_pass(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        interviews, broker = InMemoryCollection("interviews"), FakePublisher()
+        event = interview_created()
+        await insert_interview(interviews, event)
+        broker.hold()
+        relay = OutboxRelay([interviews], broker, publish_timeout=0.05)
+
+        async with asyncio.timeout(2):
+            result = await relay.run_once()
+
+        assert (result.published, result.failed) == (0, 1)
+        assert pending(interviews) == [str(event.event_id)]
+        assert "not acknowledged within 0.1s; still in flight" in caplog.text
+
+    async def test_a_record_still_in_flight_is_not_sent_again_and_is_removed_once_taken(
+        self,
+    ) -> None:
+        interviews, broker = InMemoryCollection("interviews"), FakePublisher()
+        event = interview_created()
+        await insert_interview(interviews, event)
+        broker.hold()
+        relay = OutboxRelay([interviews], broker, publish_timeout=0.05)
+        await relay.run_once()
+        await relay.run_once()
+
+        broker.release()
+        result = await relay.run_once()
+
+        assert result.published == 1
+        assert broker.attempts == 1
+        assert [r.value["event_id"] for r in broker.published] == [str(event.event_id)]
+        assert pending(interviews) == []
+
+    async def test_stopping_abandons_a_publish_in_flight_and_keeps_its_entry(self) -> None:
+        interviews, broker = InMemoryCollection("interviews"), FakePublisher()
+        event = interview_created()
+        await insert_interview(interviews, event)
+        broker.hold()
+        relay = OutboxRelay([interviews], broker, poll_interval=0.01, publish_timeout=60)
+        task = asyncio.create_task(relay.run())
+        async with asyncio.timeout(2):
+            await broker.attempted.wait()
+
+        relay.stop()
+
+        async with asyncio.timeout(2):  # not the 60 s publish timeout
+            await task
+        assert broker.abandoned == 1
+        assert broker.published == []
+        assert pending(interviews) == [str(event.event_id)]
+
+    def test_needs_a_positive_publish_timeout(self) -> None:
+        with pytest.raises(ValueError, match="publish_timeout must be positive, got 0"):
+            OutboxRelay([InMemoryCollection("interviews")], FakePublisher(), publish_timeout=0)
+
     def test_needs_a_collection(self) -> None:
         with pytest.raises(ValueError, match="at least one collection"):
             OutboxRelay([], FakePublisher())

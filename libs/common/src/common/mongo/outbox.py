@@ -140,6 +140,10 @@ def push_to_outbox(*events: OutboxEvent, update: Mapping[str, Any] | None = None
     return merged
 
 
+class PublishAbandoned(Exception):
+    """A publish cancelled because the relay is stopping; its entry stays pending."""
+
+
 @dataclass(frozen=True)
 class RelayPass:
     """What one polling pass of the relay did."""
@@ -168,6 +172,7 @@ class OutboxRelay:
         *,
         poll_interval: float = 1.0,
         batch_size: int = 100,
+        publish_timeout: float = 10.0,
     ) -> None:
         """Relay the outboxes of `collections` through `publish`.
 
@@ -176,18 +181,31 @@ class OutboxRelay:
             publish: Sends one record; must raise unless the broker acknowledged it.
             poll_interval: Seconds between passes when there is nothing more to do.
             batch_size: Documents read per collection per pass.
+            publish_timeout: Seconds a pass waits for the broker to acknowledge one record
+                before it moves on; the record stays in flight and is not sent again.
         """
         if not collections:
             raise ValueError("the outbox relay needs at least one collection")
+        if publish_timeout <= 0:
+            raise ValueError(f"publish_timeout must be positive, got {publish_timeout}")
         self._collections = tuple(collections)
         self._publish = publish
         self.poll_interval = poll_interval
+        self.publish_timeout = publish_timeout
         self._batch_size = batch_size
         self._stopping = asyncio.Event()
+        # Publishes not acknowledged within publish_timeout, by event id. A producer that cannot
+        # reach Kafka neither accepts nor refuses a record (an idempotent producer retries it
+        # until Kafka is back), so it is waited on again rather than sent a second time.
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
 
     async def run_once(self) -> RelayPass:
         """Publish what is pending now, oldest first; failed entries stay for the next pass."""
         pending, documents = await self._pending()
+        waiting = {item.entry.event_id for item in pending}
+        for event_id in [e for e, task in self._in_flight.items() if task.done()]:
+            if event_id not in waiting:  # removed meanwhile (by another relay, or by hand)
+                self._forget(event_id)
         published = failed = deferred = 0
         # Records with the same topic and key go to one partition in order; once one fails,
         # the later ones wait so they cannot overtake it.
@@ -198,7 +216,22 @@ class OutboxRelay:
                 deferred += 1
                 continue
             try:
-                await self._publish(entry.topic, entry.key, entry.value, entry.headers())
+                await self._acknowledged(entry)
+            except PublishAbandoned:
+                blocked.add((entry.topic, entry.key))
+                failed += 1
+                logger.info("outbox event %s left pending: the relay is stopping", entry.event_id)
+                continue
+            except TimeoutError:
+                blocked.add((entry.topic, entry.key))
+                failed += 1
+                logger.warning(
+                    "outbox event %s to %s not acknowledged within %.1fs; still in flight",
+                    entry.event_id,
+                    entry.topic,
+                    self.publish_timeout,
+                )
+                continue
             except Exception as exc:
                 blocked.add((entry.topic, entry.key))
                 failed += 1
@@ -216,24 +249,58 @@ class OutboxRelay:
     async def run(self) -> None:
         """Poll until `stop()` is called; errors are logged and the next pass retries."""
         self._stopping.clear()
-        while not self._stopping.is_set():
-            try:
-                result = await self.run_once()
-            except Exception as exc:
-                # Typically the database is unreachable; one line per pass, not a traceback.
-                logger.warning(
-                    "outbox relay pass failed, retrying in %.1fs: %r", self.poll_interval, exc
-                )
-                result = RelayPass()
-            # A full batch that went through means more may be waiting: go again at once.
-            if result.documents >= self._batch_size and result.published and not result.failed:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_interval)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    result = await self.run_once()
+                except Exception as exc:
+                    # Typically the database is unreachable; one line per pass, not a traceback.
+                    logger.warning(
+                        "outbox relay pass failed, retrying in %.1fs: %r", self.poll_interval, exc
+                    )
+                    result = RelayPass()
+                # A full batch that went through means more may be waiting: go again at once.
+                if result.documents >= self._batch_size and result.published and not result.failed:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_interval)
+        finally:
+            self._abandon_in_flight()
+            self._in_flight.clear()
 
     def stop(self) -> None:
-        """Ask `run()` to return after the current pass."""
+        """Ask `run()` to return, abandoning publishes in flight (their entries stay pending)."""
         self._stopping.set()
+        self._abandon_in_flight()
+
+    async def _acknowledged(self, entry: OutboxEntry) -> None:
+        """Publish `entry` (or keep waiting for its earlier publish) for up to the timeout."""
+        task = self._in_flight.get(entry.event_id)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = asyncio.create_task(self._send(entry), name=f"outbox-{entry.event_id}")
+            self._in_flight[entry.event_id] = task
+        # asyncio.wait, not wait_for: running out of time leaves the publish in flight.
+        done, _ = await asyncio.wait({task}, timeout=self.publish_timeout)
+        if not done:
+            raise TimeoutError
+        self._forget(entry.event_id)
+        if task.cancelled():
+            raise PublishAbandoned(entry.event_id)
+        task.result()
+
+    def _forget(self, event_id: str) -> None:
+        task = self._in_flight.pop(event_id, None)
+        if task is not None and not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+    async def _send(self, entry: OutboxEntry) -> None:
+        await self._publish(entry.topic, entry.key, entry.value, entry.headers())
+
+    def _abandon_in_flight(self) -> None:
+        # The entries stay in their documents, so a cancelled publish goes out after a restart;
+        # a record the producer still delivers is a repeat consumers drop by event_id.
+        for task in self._in_flight.values():
+            task.cancel()
 
     async def _pending(self) -> tuple[list[_Pending], int]:
         pending: list[_Pending] = []

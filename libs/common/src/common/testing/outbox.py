@@ -27,6 +27,10 @@ class FakePublisher:
         self._failure: Exception | None = None
         self._failures_left: int | None = None
         self._accepted = asyncio.Event()
+        self._released = asyncio.Event()
+        self._released.set()
+        self.abandoned = 0
+        self.attempted = asyncio.Event()
 
     async def wait_for(self, count: int) -> list[PublishedRecord]:
         """Wait until `count` records were accepted; bound it with `asyncio.timeout`.
@@ -54,11 +58,21 @@ class FakePublisher:
         self._failure = None
         self._failures_left = None
 
+    def hold(self) -> None:
+        """Neither accept nor refuse records until `release()`, like a producer that cannot
+        reach Kafka and retries each record until it is back."""
+        self._released.clear()
+
+    def release(self) -> None:
+        """Accept the held records and everything after them."""
+        self._released.set()
+
     async def __call__(
         self, topic: str, key: str, value: dict[str, Any], headers: dict[str, str]
     ) -> None:
         """Accept (record) or reject one record."""
         self.attempts += 1
+        self.attempted.set()
         if self._failure is not None:
             failure = self._failure
             if self._failures_left is not None:
@@ -66,5 +80,10 @@ class FakePublisher:
                 if self._failures_left <= 0:
                     self.recover()
             raise failure
+        try:
+            await self._released.wait()
+        except asyncio.CancelledError:
+            self.abandoned += 1
+            raise
         self.published.append(PublishedRecord(topic, key, value, dict(headers)))
         self._accepted.set()
