@@ -17,83 +17,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import logging
 import os
-import re
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 
-from common.events import InterviewSpec, Question
+from voice_rig import (
+    DATABASE,
+    ONE_PART,
+    BenchQuestion,
+    candidate_session,
+    percentile,
+    rooms_for,
+    stack_missing,
+    stored_reply_delays,
+)
+
 from common.mongo import open_client
-from voice_agent.livekit_rooms import LiveKitRooms, room_name
-from voice_agent.repository import MongoSessionStore, SessionRecord
-from voice_agent.speech import PiperTTS, SphinxSTT, build_language_model
-from voice_agent.worker.candidate import ScriptedCandidate
+from voice_agent.livekit_rooms import LiveKitRooms
+from voice_agent.repository import MongoSessionStore
+from voice_agent.speech import PiperTTS
 from voice_agent.worker.settings import InterviewerSettings
 
 TARGET_P95_S = 1.5
-DATABASE = "voice_agent_bench"
-# (question, keywords that identify it when heard, the candidate's answer)
-BANK = (
-    (
-        "How would you find duplicate values in a very large list?",
-        {"duplicate", "duplicates"},
-        "I would put each value in a hash set, and a value already in the set is a duplicate.",
-    ),
-    (
-        "When would you put a cache in front of a database?",
-        {"cache", "database"},
-        "When the same rows are read again and again, a cache reduces the latency of reads.",
-    ),
-    (
-        "How do you make a message consumer idempotent?",
-        {"consumer", "idempotent", "message"},
-        "I store the id of every message I processed and skip a message I have already seen.",
-    ),
-    (
-        "What is the difference between a process and a thread?",
-        {"process", "thread", "difference"},
-        "A process has its own memory, while threads share the memory of their process.",
-    ),
-)
-ENOUGH = "That's all I have on that question."
-CLOSING = "That's the end of our interview. Thank you for your time. Good luck!"
-
-
-def interview(count: int) -> InterviewSpec:
-    questions = [
-        Question(
-            question_id=f"q{n}", text=text, kind="technical", topic="engineering", key_points=[]
-        )
-        for n, (text, _, _) in enumerate(BANK[:count])
-    ]
-    return InterviewSpec(
-        role="backend", interview_type="technical", level="mid", tech_stack=[], questions=questions
-    )
-
-
-def script(count: int):  # type: ignore[no-untyped-def]
-    answered: set[int] = set()
-
-    def respond(heard: str) -> str | None:
-        words = set(re.findall(r"[a-z']+", heard.lower()))
-        if {"feedback", "luck"} & words:
-            return None
-        for n, (_, keywords, answer) in enumerate(BANK[:count]):
-            if n not in answered and keywords & words:
-                answered.add(n)
-                return answer
-        return ENOUGH
-
-    return respond
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def run_worker(agent_name: str, slots: int) -> None:
@@ -120,46 +67,18 @@ async def one_session(
     store: MongoSessionStore,
     rooms: LiveKitRooms,
     voice: PiperTTS,
-    count: int,
+    bank: tuple[BenchQuestion, ...],
 ) -> tuple[list[float], list[float]]:
-    session_id = uuid.uuid4().hex
-    room = room_name(session_id)
-    now = datetime.now(UTC)
-    await store.create(
-        SessionRecord(
-            session_id=session_id,
-            user_id="bench-user",
-            interview_id=f"bench-{session_id[:8]}",
-            room=room,
-            state="created",
-            interview=interview(count),
-            seed=11,
-            created_at=now,
-            state_changed_at=now,
-        )
-    )
-    await rooms.open_room(room, session_id)
-    token = rooms.candidate_token(room, f"bench-{session_id[:6]}", name=None, now=now).token
-    lines = [text for text, _, _ in BANK[:count]] + [CLOSING]
-    ear = await asyncio.to_thread(lambda: SphinxSTT(build_language_model(extra_sentences=lines)))
-    candidate = ScriptedCandidate(voice, ear, script(count))
-    await candidate.join(settings.livekit_url, token)
-    try:
-        await candidate.interview(within_s=120 + 40 * count)
-    except TimeoutError:
-        print(f"session {session_id[:8]}: did not finish in time", flush=True)
-    finally:
-        await candidate.leave()
-        await rooms.close_room(room)
+    async with candidate_session(settings, store, rooms, bank, voice=voice) as (
+        session_id,
+        candidate,
+    ):
+        try:
+            await candidate.interview(within_s=120 + 40 * len(bank))
+        except TimeoutError:
+            print(f"session {session_id[:8]}: did not finish in time", flush=True)
     heard = [e.reply_delay_s for e in candidate.exchanges if e.reply_delay_s is not None]
-    await asyncio.sleep(2)
-    record = await store.get(session_id)
-    stored: list[float] = []
-    if record is not None:
-        for before, after in itertools.pairwise(record.turns):
-            if before.speaker == "candidate" and after.speaker == "interviewer":
-                stored.append((after.start_ms - before.end_ms) / 1000)
-    return heard, stored
+    return heard, await stored_reply_delays(store, session_id)
 
 
 async def level(
@@ -171,16 +90,14 @@ async def level(
     count: int,
 ) -> tuple[list[float], list[float]]:
     results = await asyncio.gather(
-        *(one_session(settings, store, rooms, voice, count) for _ in range(n))
+        *(one_session(settings, store, rooms, voice, ONE_PART[:count]) for _ in range(n))
     )
     return [d for h, _ in results for d in h], [d for _, s in results for d in s]
 
 
 async def main(max_level: int, count: int) -> int:
     logging.basicConfig(level=logging.WARNING)
-    if not os.environ.get("LIVEKIT_URL") or not os.environ.get("MONGODB_URI"):
-        # `make bench` runs every benchmark; this one has nothing to measure without servers.
-        print("voice_capacity: skipped, needs the local stack (`make dev`, `source .stack/env`)")
+    if stack_missing("voice_capacity"):
         return 0
     agent_name = f"bench-capacity-{uuid.uuid4().hex[:6]}"
     settings = InterviewerSettings(
@@ -195,15 +112,7 @@ async def main(max_level: int, count: int) -> int:
         str(max_level),
         stdout=asyncio.subprocess.PIPE,
     )
-    rooms = LiveKitRooms(
-        settings.livekit_url,
-        settings.livekit_api_key,
-        settings.livekit_api_secret.get_secret_value(),
-        agent_name=agent_name,
-        token_ttl=timedelta(minutes=15),
-        empty_timeout_s=60,
-        max_participants=3,
-    )
+    rooms = rooms_for(settings)
     voice = PiperTTS()
     held = 0
     started = time.perf_counter()
@@ -258,7 +167,7 @@ async def main(max_level: int, count: int) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-level", type=int, default=4)
-    parser.add_argument("--questions", type=int, default=3, choices=range(1, len(BANK) + 1))
+    parser.add_argument("--questions", type=int, default=3, choices=range(1, len(ONE_PART) + 1))
     parser.add_argument("--worker", metavar="AGENT_NAME", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

@@ -17,95 +17,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import logging
-import os
-import re
 import statistics
 import sys
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
 
-from livekit.agents import JobExecutorType
+from voice_rig import (
+    ONE_PART,
+    BenchQuestion,
+    bench_settings,
+    candidate_session,
+    load_average,
+    percentile,
+    rooms_for,
+    stack_missing,
+    stored_reply_delays,
+    worker_in_process,
+)
 
-from common.events import InterviewSpec, Question
 from common.mongo import open_client
-from voice_agent.livekit_rooms import LiveKitRooms, room_name
-from voice_agent.repository import MongoSessionStore, SessionRecord
-from voice_agent.speech import PiperTTS, SphinxSTT, build_language_model
-from voice_agent.worker.candidate import ScriptedCandidate
-from voice_agent.worker.main import build_server
+from voice_agent.livekit_rooms import LiveKitRooms
+from voice_agent.repository import MongoSessionStore
 from voice_agent.worker.settings import InterviewerSettings
 from voice_agent.worker.timeline import STAGES
-
-# (question, keywords that identify it when heard, the candidate's answer)
-BANK = (
-    (
-        "How would you find duplicate values in a very large list?",
-        {"duplicate", "duplicates"},
-        "I would put each value in a hash set, and a value already in the set is a duplicate.",
-    ),
-    (
-        "When would you put a cache in front of a database?",
-        {"cache", "database"},
-        "When the same rows are read again and again, a cache reduces the latency of reads.",
-    ),
-    (
-        "How do you make a message consumer idempotent?",
-        {"consumer", "idempotent", "message"},
-        "I store the id of every message I processed and skip a message I have already seen.",
-    ),
-    (
-        "What is the difference between a process and a thread?",
-        {"process", "thread", "difference"},
-        "A process has its own memory, while threads share the memory of their process.",
-    ),
-    (
-        "How would you design a rate limiter for an API?",
-        {"rate", "limiter", "design"},
-        "I would keep a token bucket per client and refuse requests when the bucket is empty.",
-    ),
-    (
-        "Why would you add an index to a table?",
-        {"index", "table"},
-        "An index makes the reads that filter on that column fast, but writes get slower.",
-    ),
-)
-ENOUGH = "That's all I have on that question."
-CLOSING = "That's the end of our interview. Thank you for your time. Good luck!"
-
-
-def interview(count: int) -> InterviewSpec:
-    questions = [
-        Question(
-            question_id=f"q{n}",
-            text=text,
-            kind="technical",
-            topic="engineering",
-            key_points=[],
-        )
-        for n, (text, _, _) in enumerate(BANK[:count])
-    ]
-    return InterviewSpec(
-        role="backend", interview_type="technical", level="mid", tech_stack=[], questions=questions
-    )
-
-
-def script(count: int):  # type: ignore[no-untyped-def]
-    answered: set[int] = set()
-
-    def respond(heard: str) -> str | None:
-        words = set(re.findall(r"[a-z']+", heard.lower()))
-        if {"feedback", "luck"} & words:
-            return None
-        for n, (_, keywords, answer) in enumerate(BANK[:count]):
-            if n not in answered and keywords & words:
-                answered.add(n)
-                return answer
-        return ENOUGH
-
-    return respond
 
 
 class Timelines(logging.Handler):
@@ -152,60 +86,25 @@ def breakdown(timelines: list[dict[str, object]], heard: list[tuple[float, float
         print(f"{'end-of-turn probability':>24}: " + " ".join(f"{p:.2f}" for p in probabilities))
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 async def one_session(
-    settings: InterviewerSettings, store: MongoSessionStore, rooms: LiveKitRooms, count: int
+    settings: InterviewerSettings,
+    store: MongoSessionStore,
+    rooms: LiveKitRooms,
+    bank: tuple[BenchQuestion, ...],
 ) -> tuple[list[float], list[float], list[tuple[float, float]]]:
-    session_id = uuid.uuid4().hex
-    room = room_name(session_id)
-    now = datetime.now(UTC)
-    await store.create(
-        SessionRecord(
-            session_id=session_id,
-            user_id="bench-user",
-            interview_id=f"bench-{session_id[:8]}",
-            room=room,
-            state="created",
-            interview=interview(count),
-            seed=11,
-            created_at=now,
-            state_changed_at=now,
-        )
-    )
-    await rooms.open_room(room, session_id)
-    token = rooms.candidate_token(room, f"bench-{session_id[:6]}", name=None, now=now).token
-    lines = [text for text, _, _ in BANK[:count]] + [CLOSING]
-    ear = await asyncio.to_thread(lambda: SphinxSTT(build_language_model(extra_sentences=lines)))
-    candidate = ScriptedCandidate(PiperTTS(), ear, script(count))
-    await candidate.join(settings.livekit_url, token)
-    try:
-        await candidate.interview(within_s=60 + 40 * count)
-    except TimeoutError:
-        # A loaded machine can stretch an interview past its time: keep what was measured.
-        print(f"session {session_id[:8]}: timed out after {len(candidate.exchanges)} answers")
-    finally:
-        await candidate.leave()
-        await rooms.close_room(room)
+    async with candidate_session(settings, store, rooms, bank) as (session_id, candidate):
+        try:
+            await candidate.interview(within_s=60 + 40 * len(bank))
+        except TimeoutError:
+            # A loaded machine can stretch an interview past its time: keep what was measured.
+            print(f"session {session_id[:8]}: timed out after {len(candidate.exchanges)} answers")
     client_side = [e.reply_delay_s for e in candidate.exchanges if e.reply_delay_s is not None]
     heard = [
         (e.finished_speaking_at, e.reply_started_at)
         for e in candidate.exchanges
         if e.reply_started_at is not None
     ]
-    await asyncio.sleep(2)
-    record = await store.get(session_id)
-    server_side: list[float] = []
-    if record is not None:
-        turns = list(record.turns)
-        for before, after in itertools.pairwise(turns):
-            if before.speaker == "candidate" and after.speaker == "interviewer":
-                server_side.append((after.start_ms - before.end_ms) / 1000)
-        print(f"session {session_id[:8]}: {record.state}, {len(turns)} turns", flush=True)
-    return client_side, server_side, heard
+    return client_side, await stored_reply_delays(store, session_id), heard
 
 
 async def main(sessions: int, count: int) -> int:
@@ -215,55 +114,31 @@ async def main(sessions: int, count: int) -> int:
     timeline_log.setLevel(logging.INFO)
     timeline_log.addHandler(timelines)
     timeline_log.propagate = False
-    if not os.environ.get("LIVEKIT_URL") or not os.environ.get("MONGODB_URI"):
-        # `make bench` runs every benchmark; this one has nothing to measure without servers.
-        print(
-            "voice_turn_latency: skipped, needs the local stack (`make dev`, `source .stack/env`)"
-        )
+    if stack_missing("voice_turn_latency"):
         return 0
-    settings = InterviewerSettings(
-        agent_name=f"bench-interviewer-{uuid.uuid4().hex[:6]}",
-        max_sessions=1,
-        worker_metrics_port=None,
-        database="voice_agent_bench",
-    )
-    server = build_server(settings, executor=JobExecutorType.THREAD, http_port=0)
-    registered = asyncio.Event()
-    server.on("worker_registered", lambda *_: registered.set())
-    running = asyncio.create_task(server.run(devmode=True))
-    rooms = LiveKitRooms(
-        settings.livekit_url,
-        settings.livekit_api_key,
-        settings.livekit_api_secret.get_secret_value(),
-        agent_name=settings.agent_name,
-        token_ttl=timedelta(minutes=15),
-        empty_timeout_s=60,
-        max_participants=3,
-    )
+    settings = bench_settings("bench-interviewer")
+    rooms = rooms_for(settings)
     client_side: list[float] = []
     server_side: list[float] = []
     heard: list[tuple[float, float]] = []
-    load_before = os.getloadavg()
+    load_before = load_average()
     started = time.perf_counter()
     try:
-        # LiveKit drops a dispatch that no registered worker can take: register first.
-        await asyncio.wait_for(registered.wait(), 60)
-        async with open_client(settings.mongodb_uri, "bench-voice") as client:
+        async with (
+            worker_in_process(settings),
+            open_client(settings.mongodb_uri, "bench-voice") as client,
+        ):
             store = MongoSessionStore(client[settings.database]["sessions"])
             for _ in range(sessions):
-                replies, stored, pairs = await one_session(settings, store, rooms, count)
+                replies, stored, pairs = await one_session(settings, store, rooms, ONE_PART[:count])
                 client_side += replies
                 server_side += stored
                 heard += pairs
     finally:
         await rooms.aclose()
-        await server.aclose()
-        running.cancel()
-    load_after = os.getloadavg()
     print(
-        f"{len(client_side)} replies in {time.perf_counter() - started:.0f} s on "
-        f"{os.cpu_count()} cores; load average (1 min) {load_before[0]:.1f} before, "
-        f"{load_after[0]:.1f} after"
+        f"{len(client_side)} replies in {time.perf_counter() - started:.0f} s; "
+        f"{load_before} before, {load_average()} after"
     )
     for name, values in (("heard by the candidate", client_side), ("worker's turns", server_side)):
         if values:
@@ -280,6 +155,6 @@ async def main(sessions: int, count: int) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=2)
-    parser.add_argument("--questions", type=int, default=5, choices=range(1, len(BANK) + 1))
+    parser.add_argument("--questions", type=int, default=5, choices=range(1, len(ONE_PART) + 1))
     args = parser.parse_args()
     sys.exit(asyncio.run(main(args.sessions, args.questions)))

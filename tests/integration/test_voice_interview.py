@@ -111,6 +111,25 @@ def interviewer_ear(questions: list[Question]) -> SphinxSTT:
     return ear
 
 
+async def start_session(
+    servers: Servers,
+    voice: VoiceStack,  # noqa: F811
+    candidate: Candidate,
+) -> dict[str, str]:
+    """Publish an interview of QUESTIONS for ``candidate`` and start a session of it through the
+    sessions API: its answer (session_id, livekit_url, token)."""
+    interview = new_interview(candidate.user_id).model_copy(update={"questions": QUESTIONS})
+    path = f"/interviews/{interview.id}/sessions"
+    # Unknown until InterviewCreated reaches the service's own copy.
+    assert (await voice.client.post(path, headers=candidate.headers)).status_code == 404
+    await publish(servers, InterviewCreated(data=interview))
+    await wait_for_copy(voice.interviews, interview.id)
+    started = await voice.client.post(path, headers=candidate.headers)
+    assert started.status_code == 201, started.text
+    body: dict[str, str] = started.json()
+    return body
+
+
 @pytest.fixture
 async def worker(servers: Servers, voice: VoiceStack) -> AsyncIterator[AgentServer]:  # noqa: F811
     """The interviewer worker in this process (jobs in threads), registered for this test only."""
@@ -147,15 +166,7 @@ async def test_a_spoken_interview_from_join_to_session_completed(
     candidates: list[Candidate],  # noqa: F811
     worker: AgentServer,
 ) -> None:
-    grace = candidates[0]
-    interview = new_interview(grace.user_id).model_copy(update={"questions": QUESTIONS})
-    path = f"/interviews/{interview.id}/sessions"
-    assert (await voice.client.post(path, headers=grace.headers)).status_code == 404
-    await publish(servers, InterviewCreated(data=interview))
-    await wait_for_copy(voice.interviews, interview.id)
-    started = await voice.client.post(path, headers=grace.headers)
-    assert started.status_code == 201, started.text
-    body = started.json()
+    body = await start_session(servers, voice, candidates[0])
     session_id = body["session_id"]
 
     respond, said = answering(QUESTIONS)
@@ -249,14 +260,8 @@ async def test_a_dropped_candidate_resumes_where_they_left_off(
     worker: AgentServer,
 ) -> None:
     grace = candidates[0]
-    interview = new_interview(grace.user_id).model_copy(update={"questions": QUESTIONS})
-    path = f"/interviews/{interview.id}/sessions"
-    assert (await voice.client.post(path, headers=grace.headers)).status_code == 404
-    await publish(servers, InterviewCreated(data=interview))
-    await wait_for_copy(voice.interviews, interview.id)
-    started = await voice.client.post(path, headers=grace.headers)
-    assert started.status_code == 201, started.text
-    session_id = started.json()["session_id"]
+    started = await start_session(servers, voice, grace)
+    session_id = started["session_id"]
     ear = await asyncio.to_thread(interviewer_ear, QUESTIONS)
 
     # First visit: answer the first question, then drop as soon as the second one is asked.
@@ -272,7 +277,7 @@ async def test_a_dropped_candidate_resumes_where_they_left_off(
         return ENOUGH
 
     first = ScriptedCandidate(PiperTTS(), ear, until_second_question)
-    await first.join(started.json()["livekit_url"], started.json()["token"])
+    await first.join(started["livekit_url"], started["token"])
     try:
         await first.interview(within_s=120)
     finally:
