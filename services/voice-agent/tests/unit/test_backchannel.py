@@ -10,6 +10,7 @@ from voice_agent.domain import (
     DEFAULT_CLIPS,
     BackchannelPolicy,
     BackchannelRules,
+    Decline,
     ListeningObservation,
 )
 
@@ -84,6 +85,32 @@ def test_none_when_the_candidate_is_probably_done(policy: BackchannelPolicy) -> 
 
 def test_none_in_the_silence_after_the_answer(policy: BackchannelPolicy) -> None:
     assert policy.decide(pause(pause_ms=2_000, ended=True)) is None
+
+
+@pytest.mark.parametrize(
+    ("observation", "rule"),
+    [
+        (pause(ended=True), Decline.ANSWER_ENDED),
+        (pause(speaking=True), Decline.SPEAKING),
+        (pause(pause_ms=300), Decline.SHORT_PAUSE),
+        (pause(since_start=1_000), Decline.QUIET_START),
+        (pause(pause_ms=5_000, since_last=4_500), Decline.SAME_PAUSE),
+        (pause(since_last=2_000), Decline.MIN_GAP),
+        (pause(end_of_turn=0.9), Decline.FINISHING),
+        (pause(), None),
+    ],
+)
+def test_the_rule_that_keeps_quiet_is_named(
+    policy: BackchannelPolicy, observation: ListeningObservation, rule: Decline | None
+) -> None:
+    assert policy.declined_by(observation) == rule
+    assert (policy.decide(observation) is None) == (rule is not None)
+
+
+def test_the_cap_is_named_once_reached(policy: BackchannelPolicy) -> None:
+    for _ in range(policy.rules.max_per_answer):
+        policy.decide(pause(since_last=5_000))
+    assert policy.declined_by(pause(since_last=5_000)) is Decline.CAP
 
 
 def test_clips_rotate_without_immediate_repeats() -> None:

@@ -18,11 +18,16 @@ from .conftest import SESSION_ID, stored_session
 
 
 class Clock:
+    """Session milliseconds; epoch seconds are taken as seconds since the session began."""
+
     def __init__(self) -> None:
-        self.ms = 0
+        self.now = 0
 
     def now_ms(self) -> int:
-        return self.ms
+        return self.now
+
+    def ms(self, epoch_seconds: float) -> int:
+        return round(epoch_seconds * 1000)
 
 
 @dataclass
@@ -37,7 +42,11 @@ class Player:
 
 @dataclass
 class Detector:
+    """The turn detector as the coach reads it: its audio model's view of the current pause."""
+
     policy: TurnTakingPolicy = field(default_factory=TurnTakingPolicy)
+    end_of_turn: object | None = None  # the audio model, when loaded
+    last_probability: float | None = None
 
 
 @dataclass
@@ -50,6 +59,7 @@ class Transcript:
 class State:
     new_state: str
     old_state: str = ""
+    created_at: float = 0.0  # when the voice activity detector placed the change
 
 
 CLIP = [rtc.AudioFrame(b"\x00\x00" * 960, 48_000, 1, 960)] * 20  # 0.4 s
@@ -78,10 +88,12 @@ async def coach(spec: InterviewSpec) -> tuple[BackchannelCoach, Clock, Detector,
 
 
 def speak(coach: BackchannelCoach, clock: Clock, from_ms: int, to_ms: int) -> None:
-    clock.ms = from_ms
-    coach.on_candidate_state(State("speaking"))  # type: ignore[arg-type]
-    clock.ms = to_ms
-    coach.on_candidate_state(State("listening", "speaking"))  # type: ignore[arg-type]
+    clock.now = from_ms
+    coach.on_candidate_state(State("speaking", created_at=from_ms / 1000))  # type: ignore[arg-type]
+    clock.now = to_ms
+    coach.on_candidate_state(
+        State("listening", "speaking", created_at=to_ms / 1000)  # type: ignore[arg-type]
+    )
 
 
 def heard(coach: BackchannelCoach, words: str) -> None:
@@ -96,13 +108,13 @@ async def test_a_pause_mid_sentence_gets_one_backchannel(coach: Any) -> None:
     coach, clock, _, conductor = coach
     speak(coach, clock, 10_000, 15_000)
     heard(coach, TRAILING)
-    clock.ms = 15_300
+    clock.now = 15_300
     assert coach.consider() is None  # too short a pause
-    clock.ms = 15_800
+    clock.now = 15_800
     clip = coach.consider()
     assert clip is not None
     assert conductor.turns[-1].kind == "backchannel"
-    clock.ms = 16_500
+    clock.now = 16_500
     assert coach.consider() is None  # one pause, one clip
 
 
@@ -112,14 +124,14 @@ async def test_no_backchannel_when_the_answer_sounds_finished(coach: Any) -> Non
     heard(coach, TRAILING)
     speak(coach, clock, 15_400, 18_000)
     heard(coach, FINISHED)
-    clock.ms = 19_000
+    clock.now = 19_000
     assert coach.consider() is None
 
 
 async def test_no_backchannel_before_the_pause_is_judged(coach: Any) -> None:
     coach, clock, _, _ = coach
     speak(coach, clock, 10_000, 15_000)
-    clock.ms = 16_000
+    clock.now = 16_000
     assert coach.consider() is None  # no words yet
 
 
@@ -129,7 +141,7 @@ async def test_no_backchannel_on_the_words_of_an_earlier_pause(coach: Any) -> No
     heard(coach, TRAILING)
     # The candidate goes on and stops; the recognizer has not caught up with that speech yet.
     speak(coach, clock, 15_400, 18_000)
-    clock.ms = 19_000
+    clock.now = 19_000
     assert coach.consider() is None
     heard(coach, "and I check each value and")
     assert coach.consider() is not None
@@ -139,7 +151,7 @@ async def test_no_backchannel_in_the_first_seconds_of_an_answer(coach: Any) -> N
     coach, clock, _, _ = coach
     speak(coach, clock, 10_000, 11_000)
     heard(coach, "Well, first, and")
-    clock.ms = 11_800
+    clock.now = 11_800
     assert coach.consider() is None
 
 
@@ -148,5 +160,60 @@ async def test_no_backchannel_once_the_turn_is_over(coach: Any) -> None:
     speak(coach, clock, 10_000, 15_000)
     heard(coach, TRAILING)
     coach.turn_ended()
-    clock.ms = 16_000
+    clock.now = 16_000
     assert coach.consider() is None
+
+
+async def test_the_pause_is_timed_from_where_the_speech_ended(coach: Any) -> None:
+    coach, clock, _, _ = coach
+    clock.now = 10_000
+    coach.on_candidate_state(State("speaking", created_at=10.0))
+    # The voice activity detector says so after its own 0.5 s of silence, dated back.
+    clock.now = 15_500
+    coach.on_candidate_state(State("listening", "speaking", created_at=15.0))
+    heard(coach, TRAILING)
+    clock.now = 15_650
+    assert coach.consider() is not None  # 0.65 s of silence, though told 0.15 s ago
+
+
+async def test_trailing_words_get_no_backchannel_when_the_audio_model_hears_an_ending(
+    coach: Any,
+) -> None:
+    coach, clock, detector, _ = coach
+    detector.end_of_turn = object()
+    detector.last_probability = 0.8
+    speak(coach, clock, 10_000, 15_000)
+    heard(coach, TRAILING)
+    clock.now = 16_000
+    assert coach.consider() is None
+    assert coach.policy.rules.max_end_of_turn_probability < 0.8
+    # The next pause, after words the model hears as unfinished, gets one.
+    speak(coach, clock, 16_200, 20_000)
+    detector.last_probability = 0.2
+    heard(coach, "and I check each value and")
+    clock.now = 21_000
+    assert coach.consider() is not None
+    (first,) = coach.pauses  # the pause before was logged with what held it back
+    assert (first.declined_by, first.finishing) == ("finishing", 0.8)
+
+
+async def test_finished_words_get_none_whatever_the_audio_model_says(coach: Any) -> None:
+    coach, clock, detector, _ = coach
+    detector.end_of_turn = object()
+    detector.last_probability = 0.0
+    speak(coach, clock, 10_000, 15_000)
+    heard(coach, FINISHED)
+    clock.now = 16_000
+    assert coach.consider() is None
+
+
+async def test_trailing_words_wait_a_moment_for_the_audio_model(coach: Any) -> None:
+    coach, clock, detector, _ = coach
+    detector.end_of_turn = object()
+    speak(coach, clock, 10_000, 15_000)
+    clock.now = 15_700
+    heard(coach, TRAILING)
+    clock.now = 15_800
+    assert coach.consider() is None  # the model's view of this pause is on its way
+    clock.now = 16_200
+    assert coach.consider() is not None  # it never came: the words judge alone

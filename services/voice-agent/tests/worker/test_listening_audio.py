@@ -17,13 +17,13 @@ from dataclasses import replace
 import pytest
 from livekit.agents import llm
 
-from common.events import InterviewSpec, Question
-from voice_agent.domain import DEFAULT_CLIPS
-from voice_agent.speech import LanguageModel, SphinxSTT, build_language_model
+from common.events import Interview
+from voice_agent.domain import DEFAULT_CLIPS, BackchannelRules
+from voice_agent.speech import SphinxSTT, build_language_model
 from voice_agent.worker.providers import SharedModels, load_shared_models
 from voice_agent.worker.settings import InterviewerSettings
 
-from .listening import HeardInterview, close, hear_interview, speech
+from .listening import Considered, HeardInterview, close, hear_interview, speech
 
 # Real-time audio on two shared cores: when the recorder shows the machine fell behind the
 # audio (the check in listening.py says so), the test is run again; any other failure is not.
@@ -32,29 +32,6 @@ pytestmark = [
     pytest.mark.flaky(reruns=2, only_rerun=["cannot keep up with real-time audio"]),
 ]
 
-SPEC = InterviewSpec(
-    role="backend",
-    interview_type="technical",
-    level="mid",
-    tech_stack=["python"],
-    questions=[
-        Question(
-            question_id="q-dupes",
-            text="How would you find duplicate values in a very large list?",
-            kind="technical",
-            topic="algorithms",
-            key_points=["Uses a hash set", "Explains time complexity"],
-            follow_ups=["What is the time complexity of your approach?"],
-        ),
-        Question(
-            question_id="q-cache",
-            text="When would you put a cache in front of a database?",
-            kind="technical",
-            topic="system design",
-            key_points=["Reduces latency for repeated reads"],
-        ),
-    ],
-)
 # Parts of an answer that trail off mid-sentence (each over three seconds long)...
 TRAILING = (
     "I would walk through the list once and keep every value in a hash set, and then",
@@ -83,21 +60,18 @@ def models() -> SharedModels:
     return load_shared_models()
 
 
-@pytest.fixture(scope="module")
-def language_model() -> LanguageModel:
-    return build_language_model(SPEC)
-
-
 @pytest.fixture
-def recognizer(language_model: LanguageModel) -> SphinxSTT:
+def recognizer(interview: Interview) -> SphinxSTT:
     # One decoder per interview, as in the worker: a closed session may leave an utterance open.
-    recognizer = SphinxSTT(language_model)
+    recognizer = SphinxSTT(build_language_model(interview))
     recognizer.prewarm()
     return recognizer
 
 
 @pytest.fixture
-async def start(models: SharedModels, recognizer: SphinxSTT) -> AsyncIterator[Start]:
+async def start(
+    models: SharedModels, recognizer: SphinxSTT, interview: Interview
+) -> AsyncIterator[Start]:
     started: list[HeardInterview] = []
 
     async def start(
@@ -114,7 +88,7 @@ async def start(models: SharedModels, recognizer: SphinxSTT) -> AsyncIterator[St
             LET_ME_THINK,
         ):
             await speech(models.piper, text)
-        heard = await hear_interview(SPEC, shared, recognizer, settings)
+        heard = await hear_interview(interview, shared, recognizer, settings)
         started.append(heard)
         await heard.interviewer_done()  # "welcome back" and the question
         return heard
@@ -122,6 +96,12 @@ async def start(models: SharedModels, recognizer: SphinxSTT) -> AsyncIterator[St
     yield start
     for heard in started:
         await close(heard)
+
+
+def finishing(asked: Considered, rules: BackchannelRules) -> bool:
+    """Whether the coach judged the candidate to be finishing when it asked the policy."""
+    p = asked.observation.end_of_turn_probability
+    return p is not None and p > rules.max_end_of_turn_probability
 
 
 def words(text: str) -> set[str]:
@@ -179,7 +159,7 @@ async def test_no_backchannel_in_the_first_seconds_of_an_answer(start: Start) ->
     ]
     # The pause was long enough and mid-sentence: only the quiet start held the clip back.
     assert early
-    assert all(c.observation.end_of_turn_probability == 0.0 for c in early)
+    assert all(not finishing(c, rules) for c in early)
     assert all(c.observation.ms_since_answer_start < rules.quiet_start_ms for c in early)
     # Later in the same answer a pause does get one.
     assert len(interview.clips_between(first.ended_at, last.started_at)) == 1
@@ -239,7 +219,7 @@ async def test_no_more_backchannels_than_the_cap_per_answer(start: Start) -> Non
         c
         for c in interview.considered_between(answer_clips[-1].started_at, last.started_at)
         if c.observation.pause_ms >= rules.min_pause_ms
-        and c.observation.end_of_turn_probability == 0.0
+        and not finishing(c, rules)
         and (c.observation.ms_since_last_backchannel or 0) >= rules.min_gap_ms
         and (c.observation.ms_since_last_backchannel or 0) > c.observation.pause_ms
     ]
@@ -250,23 +230,43 @@ async def test_no_more_backchannels_than_the_cap_per_answer(start: Start) -> Non
     assert len(stored) == len(answer_clips)
 
 
-async def test_no_backchannel_when_the_candidate_sounds_finished(start: Start) -> None:
-    # The turn detector is asked to wait 4 s after a finished sentence (no audio model), so
-    # the pause is long enough for a clip and only the finishing judgement holds it back.
-    settings = DEFAULTS.model_copy(update={"unsure_end_silence_ms": 4_000})
-    interview = await start(settings, audio_end_of_turn=False)
+async def test_a_pause_after_a_finished_sentence_gets_none_and_the_same_after_and_gets_one(
+    start: Start,
+) -> None:
+    # The turn detector is asked to wait 4 s after a finished sentence however the audio model
+    # hears it, so that pause is long enough for a clip and only the finishing judgement (the
+    # words, then the audio model) holds it back.
+    settings = DEFAULTS.model_copy(
+        update={
+            "unsure_end_silence_ms": 4_000,
+            "complete_answer_words": 0,
+            "end_of_turn_threshold": 1.0,
+            "sure_end_of_turn_threshold": 1.0,
+        }
+    )
+    interview = await start(settings)
     rules = interview.rules
     finished = await interview.say(FINISHED_EARLY)
     await interview.microphone.pause(2.5)
-    await interview.interviewer_done(quiet_s=0.5, within_s=30)
+    # The same sentence, going on: "..., and then".
+    trailing = await interview.say(TRAILING[0])
+    await interview.microphone.pause(2.5)
+    last = await interview.say(FINISHED)
+    await interview.interviewer_done(within_s=30)
     interview.require_real_time()
 
-    reply = interview.lines_between(finished.ended_at, math.inf)[0]
-    assert interview.clips_between(finished.ended_at, reply.ended_at + 0.5) == []
-    # Whenever the coach asked during that pause, the words had been judged finished.
-    asked = interview.considered_between(finished.ended_at, reply.started_at)
-    long_enough = [c for c in asked if c.observation.pause_ms >= rules.min_pause_ms]
-    assert all(c.observation.end_of_turn_probability == 1.0 for c in long_enough)
+    assert interview.clips_between(finished.ended_at, trailing.started_at) == []
+    asked = [
+        c
+        for c in interview.considered_between(finished.ended_at, trailing.started_at)
+        if c.observation.pause_ms >= rules.min_pause_ms
+        and c.observation.ms_since_answer_start >= rules.quiet_start_ms
+    ]
+    assert asked, "the pause after the finished sentence was never judged"
+    assert all(finishing(c, rules) for c in asked)
+    assert len(interview.clips_between(trailing.ended_at, last.started_at)) == 1
+    # No line of the interviewer's came before the answer was over.
+    assert interview.lines_between(finished.ended_at, last.started_at) == []
 
 
 async def test_no_backchannel_in_the_silence_after_an_answer(start: Start) -> None:

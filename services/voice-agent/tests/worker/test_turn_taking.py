@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 from livekit import rtc
-from livekit.agents import llm
+from livekit.agents import UserStateChangedEvent, llm
+from livekit.agents.voice.events import UserState
 
 from voice_agent.domain import TurnDecision
 from voice_agent.worker.main import (
@@ -86,6 +88,44 @@ async def test_a_trailing_answer_keeps_the_floor_through_a_pause(
     assert detector.last_decision is TurnDecision.KEEP_LISTENING
     clock.seconds += 3.5  # past the eight seconds of think time
     assert await asyncio.wait_for(waiting, 1) == 1.0
+
+
+class Session:
+    """Passes the candidate's speaking states to whoever listens, as an ``AgentSession`` does."""
+
+    def __init__(self) -> None:
+        self.listeners: list[Callable[[UserStateChangedEvent], None]] = []
+
+    def on(self, event: str, listener: Callable[[UserStateChangedEvent], None]) -> None:
+        assert event == "user_state_changed"
+        self.listeners.append(listener)
+
+    def candidate(self, old: UserState, new: UserState, *, dated: float) -> None:
+        for listener in self.listeners:
+            listener(UserStateChangedEvent(old_state=old, new_state=new, created_at=dated))
+
+
+async def test_think_time_is_counted_from_the_end_of_the_speech(
+    detector: PolicyTurnDetector, clock: Clock
+) -> None:
+    session = Session()
+    detector.attach(session)  # type: ignore[arg-type]
+    think_s = settings().max_think_pause_ms / 1000
+    session.candidate("listening", "speaking", dated=clock.seconds)
+    clock.seconds += 4.0
+    ended = clock.seconds
+    # LiveKit tells of the end once its detector has heard 0.5 s of silence, dated back to it.
+    clock.seconds += 0.55
+    session.candidate("speaking", "listening", dated=ended)
+    waiting = asyncio.ensure_future(
+        detector.predict_end_of_turn(said("I would use a hash set and"))
+    )
+    clock.seconds = ended + think_s - 0.1
+    await asyncio.sleep(0.05)
+    assert not waiting.done(), "the candidate lost the floor before the think time was up"
+    clock.seconds = ended + think_s + 0.1
+    assert await asyncio.wait_for(waiting, 1) == 1.0
+    assert detector.take_timeline().speech_ended == ended
 
 
 async def test_asking_for_time_is_a_turn_of_its_own(

@@ -4,6 +4,7 @@ from voice_agent.domain.backchannel import (
     DEFAULT_CLIPS,
     BackchannelPolicy,
     BackchannelRules,
+    Decline,
     ListeningObservation,
 )
 from voice_agent.domain.conductor import (
@@ -46,6 +47,7 @@ __all__ = [
     "Conductor",
     "ConductorError",
     "ConductorSettings",
+    "Decline",
     "EspeakControls",
     "FollowUpPhraser",
     "FollowUpReason",

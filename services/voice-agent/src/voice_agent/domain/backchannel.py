@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from enum import StrEnum
 
 DEFAULT_CLIPS: tuple[str, ...] = ("mhm", "right", "I see", "okay")
+
+
+class Decline(StrEnum):
+    """Why no back-channel plays: the rule that held it back."""
+
+    ANSWER_ENDED = "answer_ended"
+    SPEAKING = "speaking"
+    SHORT_PAUSE = "short_pause"
+    QUIET_START = "quiet_start"
+    CAP = "cap"
+    # One long pause collects one clip, however long it goes on.
+    SAME_PAUSE = "same_pause"
+    MIN_GAP = "min_gap"
+    FINISHING = "finishing"
 
 
 @dataclass(frozen=True)
@@ -19,7 +34,8 @@ class BackchannelRules:
     # Not so often that it sounds like impatience.
     min_gap_ms: int = 4_000
     max_per_answer: int = 3
-    # Not when the candidate is probably done: the interviewer is about to speak anyway.
+    # Not when the candidate is probably finishing: above this end-of-turn probability (more
+    # likely done than not) the silence is the interviewer's, not a pause to fill.
     max_end_of_turn_probability: float = 0.5
     clips: tuple[str, ...] = DEFAULT_CLIPS
 
@@ -89,25 +105,34 @@ class BackchannelPolicy:
 
     def decide(self, now: ListeningObservation) -> str | None:
         """The clip to play now, or None to stay quiet."""
-        rules = self.rules
-        if now.answer_ended or now.candidate_speaking:
-            return None
-        if now.pause_ms < rules.min_pause_ms:
-            return None
-        if now.ms_since_answer_start < rules.quiet_start_ms:
-            return None
-        if self._played_this_answer >= rules.max_per_answer:
-            return None
-        since_last = now.ms_since_last_backchannel
-        if since_last is not None and (since_last < rules.min_gap_ms or since_last <= now.pause_ms):
-            # The second condition keeps one long pause from collecting two clips.
-            return None
-        p = now.end_of_turn_probability
-        if p is not None and p > rules.max_end_of_turn_probability:
+        if self.declined_by(now) is not None:
             return None
         clip = self._next_clip()
         self._played_this_answer += 1
         return clip
+
+    def declined_by(self, now: ListeningObservation) -> Decline | None:
+        """The rule that keeps quiet now, or None when a clip is due."""
+        rules = self.rules
+        if now.answer_ended:
+            return Decline.ANSWER_ENDED
+        if now.candidate_speaking:
+            return Decline.SPEAKING
+        if now.pause_ms < rules.min_pause_ms:
+            return Decline.SHORT_PAUSE
+        if now.ms_since_answer_start < rules.quiet_start_ms:
+            return Decline.QUIET_START
+        if self._played_this_answer >= rules.max_per_answer:
+            return Decline.CAP
+        since_last = now.ms_since_last_backchannel
+        if since_last is not None and since_last <= now.pause_ms:
+            return Decline.SAME_PAUSE
+        if since_last is not None and since_last < rules.min_gap_ms:
+            return Decline.MIN_GAP
+        p = now.end_of_turn_probability
+        if p is not None and p > rules.max_end_of_turn_probability:
+            return Decline.FINISHING
+        return None
 
     def _next_clip(self) -> str:
         if not self._order:

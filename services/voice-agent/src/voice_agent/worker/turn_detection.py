@@ -143,14 +143,18 @@ class PolicyTurnDetector:
 
     def _on_user_state(self, event: UserStateChangedEvent) -> None:
         if event.old_state == "speaking" and event.new_state != "speaking":
-            # The VAD reports the end after its own stretch of silence.
-            self.stopped_speaking_at = event.created_at - self._vad_silence_s
+            # LiveKit dates the change at the speech's end: the VAD's report, back-dated by the
+            # silence it waited for. Taking that silence off again counted every pause (and so
+            # the think time) about 0.4 s long.
+            self.stopped_speaking_at = event.created_at
             self.timeline = ReplyTimeline(
-                speech_ended=self.stopped_speaking_at, vad_end=event.created_at
+                speech_ended=self.stopped_speaking_at,
+                vad_end=event.created_at + self._vad_silence_s,
             )
         elif event.new_state == "speaking":
             self.last_decision = None
             self.mid_answer = None
+            self.last_probability = None  # the next pause gets its own
             self.timeline = ReplyTimeline()
 
     def take_timeline(self) -> ReplyTimeline:
