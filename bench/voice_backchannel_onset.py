@@ -39,6 +39,26 @@ from voice_agent.repository import MongoSessionStore
 from voice_agent.worker.settings import InterviewerSettings
 
 PAUSE_S = 3.0
+# What the interviewer's back-channel coach logs of each pause: what it knew, and why it stayed
+# quiet when it did (``declined_by``).
+PAUSE_FIELDS = (
+    "pause_ms",
+    "last_words",
+    "sounds_unfinished",
+    "audio_end_of_turn_probability",
+    "finishing_probability",
+    "declined_by",
+    "clip",
+)
+
+
+class PausePrinter(logging.Handler):
+    """Prints the coach's note of each pause as it is logged."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "candidate pause":
+            fields = ", ".join(f"{f}={getattr(record, f, None)!r}" for f in PAUSE_FIELDS)
+            print(f"  pause: {fields}", flush=True)
 
 
 async def one_session(
@@ -82,6 +102,10 @@ async def one_session(
 
 async def main(sessions: int, count: int) -> int:
     logging.basicConfig(level=logging.WARNING)
+    coach_log = logging.getLogger("voice_agent.worker.backchannels")
+    coach_log.setLevel(logging.INFO)
+    coach_log.addHandler(PausePrinter())
+    coach_log.propagate = False
     if stack_missing("voice_backchannel_onset"):
         return 0
     settings = bench_settings("bench-backchannel")

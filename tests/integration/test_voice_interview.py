@@ -30,6 +30,7 @@ from tests.integration.test_voice_sessions import (  # noqa: F401  (fixtures use
     voice,
     wait_for_copy,
 )
+from voice_agent.domain import BackchannelRules
 from voice_agent.speech import PiperTTS, SphinxSTT, build_language_model, word_error_rate
 from voice_agent.worker.candidate import ScriptedCandidate
 from voice_agent.worker.main import build_server
@@ -59,10 +60,13 @@ ANSWERS: dict[str, list[str]] = {
         "set, and a value that is already in the set is a duplicate, so the time complexity "
         "is linear."
     ],
-    # A pause to think in the middle of a sentence: it must not end the answer.
+    # A long answer with three pauses to think in the middle of a sentence: none ends it, and
+    # each is long enough, far enough into the answer and from the last clip to get a clip.
     "q-cache": [
         "I would put a cache in front of the database to reduce latency for repeated reads and "
         "then",
+        "the same data is read from memory instead of from the database, so",
+        "the database does less work and the reads are faster, and",
         "for cache invalidation I would delete the key when the data changes.",
     ],
 }
@@ -212,13 +216,25 @@ async def test_a_spoken_interview_from_join_to_session_completed(
         reply = exchange.reply_started_at or float("inf")
         late = [c for c in candidate.backchannels if after < c.started_at < reply]
         assert not late, f"back-channel after the answer {exchange.answer[:40]!r} ended"
-    parts = candidate.spoken
-    in_pauses = [
-        c
-        for c in candidate.backchannels
-        if any(a.ended_at < c.started_at < b.started_at for a, b in itertools.pairwise(parts))
+    # Each pause inside the long answer gets one. The answer is made so that no rule holds a
+    # clip back: the first pause comes after the quiet start, a pause and the part after it
+    # outlast the minimum gap, and there are no more pauses than the cap.
+    rules = BackchannelRules()
+    pauses = [
+        (a, b)
+        for a, b in itertools.pairwise(candidate.spoken)
+        if (a.text, b.text) in itertools.pairwise(ANSWERS["q-cache"])
     ]
-    assert in_pauses, "no back-channel was heard in the mid-answer pause"
+    assert len(pauses) == len(ANSWERS["q-cache"]) - 1 <= rules.max_per_answer
+    assert pauses[0][0].ended_at - pauses[0][0].started_at >= rules.quiet_start_ms / 1000
+    assert all(b.ended_at - a.ended_at >= rules.min_gap_ms / 1000 for a, b in pauses[:-1])
+    for a, b in pauses:
+        clips = [c for c in candidate.backchannels if a.ended_at < c.started_at < b.started_at]
+        print(
+            f"pause after {a.text[-30:]!r}: clips at "
+            f"{[round(c.started_at - a.ended_at, 2) for c in clips]} s"
+        )
+        assert len(clips) == 1, f"{len(clips)} back-channels in the pause after {a.text!r}"
 
     heard = [t for t in record.turns if t.speaker == "candidate"]
     assert len(heard) == len(said)
