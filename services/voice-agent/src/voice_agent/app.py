@@ -40,6 +40,7 @@ from voice_agent.service import (
 )
 from voice_agent.settings import VoiceAgentSettings
 
+
 def sweep_policy(settings: VoiceAgentSettings) -> SweepPolicy:
     """The sweeper's time limits from the settings."""
     return SweepPolicy(

@@ -78,9 +78,12 @@ class Rooms(Protocol):
         """Create ``room`` and dispatch the interviewer into it for ``session_id``."""
         ...
 
-    async def ensure_interviewer(self, room: str, session_id: str) -> bool:
+    async def ensure_interviewer(
+        self, room: str, session_id: str, *, replace: bool = False
+    ) -> bool:
         """Re-create the room if it expired and dispatch the interviewer if none is in it;
-        True when a new dispatch was made."""
+        with ``replace``, an interviewer still in the room is removed first and a new one
+        dispatched. True when a new dispatch was made."""
         ...
 
     async def candidate_present(self, room: str) -> bool:
@@ -139,13 +142,22 @@ class LiveKitRooms:
             await self._create_room(room, session_id)
             await self._dispatch(room, session_id)
 
-    async def ensure_interviewer(self, room: str, session_id: str) -> bool:
-        """Re-create the room if it expired and dispatch the interviewer if none is in it."""
+    async def ensure_interviewer(
+        self, room: str, session_id: str, *, replace: bool = False
+    ) -> bool:
+        """Re-create the room if it expired and dispatch the interviewer if none is in it (or,
+        with ``replace``, in place of the one still in it)."""
         async with _translate_errors(f"checking room {room}"):
             await self._create_room(room, session_id)
-            participants = await self._participants(room)
-            if any(p.kind == api.ParticipantInfo.Kind.AGENT for p in participants):
+            agents = [
+                p
+                for p in await self._participants(room)
+                if p.kind == api.ParticipantInfo.Kind.AGENT
+            ]
+            if agents and not replace:
                 return False
+            for agent in agents:
+                await self._remove(room, agent.identity, session_id)
             await self._dispatch(room, session_id)
             return True
 
@@ -202,6 +214,21 @@ class LiveKitRooms:
             self.agent_name,
             room,
             extra={"session_id": session_id, "dispatch_id": dispatch.id},
+        )
+
+    async def _remove(self, room: str, identity: str, session_id: str) -> None:
+        try:
+            await self._api.room.remove_participant(
+                api.RoomParticipantIdentity(room=room, identity=identity)
+            )
+        except api.ServerError as error:
+            if error.code != "not_found":  # it left by itself meanwhile
+                raise
+        logger.warning(
+            "removed interviewer %s from %s: its worker stopped heartbeating",
+            identity,
+            room,
+            extra={"session_id": session_id},
         )
 
     async def _participants(self, room: str) -> list[api.ParticipantInfo]:

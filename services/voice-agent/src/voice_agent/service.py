@@ -158,7 +158,12 @@ class SessionService:
         ):
             ended = await self._sessions.get(session_id)
             raise SessionEnded(session_id, ended.state if ended else "gone")
-        redispatched = await self._rooms.ensure_interviewer(record.room, session_id)
+        # An interrupted session has no interviewer: the worker left, or it died and the sweeper
+        # gave up on its heartbeats. A dead worker's interviewer can linger in the room (its job
+        # process or its LiveKit connection outlives it), so it is replaced, not waited for.
+        redispatched = await self._rooms.ensure_interviewer(
+            record.room, session_id, replace=record.state == "interrupted"
+        )
         if self._metrics is not None:
             self._metrics.sessions_resumed.inc()
         logger.info(

@@ -53,6 +53,7 @@ class FakeRooms:
     agents_in: set[str] = field(default_factory=set)
     candidates_in: set[str] = field(default_factory=set)
     tokens: list[tuple[str, str]] = field(default_factory=list)
+    removed_agents: list[str] = field(default_factory=list)
 
     async def open_room(self, room: str, session_id: str) -> None:
         """Create the room and dispatch the interviewer."""
@@ -60,12 +61,17 @@ class FakeRooms:
         self.rooms.add(room)
         self.dispatches.append(Dispatch(room, session_id))
 
-    async def ensure_interviewer(self, room: str, session_id: str) -> bool:
-        """Dispatch again unless an agent is in the room."""
+    async def ensure_interviewer(
+        self, room: str, session_id: str, *, replace: bool = False
+    ) -> bool:
+        """Dispatch again unless an agent is in the room (with ``replace``: remove it first)."""
         self._check()
         self.rooms.add(room)
         if room in self.agents_in:
-            return False
+            if not replace:
+                return False
+            self.agents_in.discard(room)
+            self.removed_agents.append(room)
         self.dispatches.append(Dispatch(room, session_id))
         return True
 

@@ -199,6 +199,26 @@ async def test_resuming_dispatches_the_interviewer_again_only_when_none_is_in_th
     assert again.token != grant.token
 
 
+async def test_resuming_an_interrupted_session_replaces_a_dead_workers_lingering_interviewer(
+    service: SessionService,
+    sessions: MongoSessionStore,
+    sweeper: SessionSweeper,
+    rooms: FakeRooms,
+    interview: Interview,
+    clock: ManualClock,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    await sessions.activate(grant.session_id, "worker-a", clock())
+    rooms.agents_in.add(grant.room)  # killed, yet still listed in the room
+    clock.advance(seconds=31)
+    assert (await sweeper.sweep_once()).interrupted == (grant.session_id,)
+
+    await service.resume(ADA, grant.session_id)
+
+    assert rooms.removed_agents == [grant.room]
+    assert rooms.dispatches == [Dispatch(grant.room, grant.session_id)] * 2
+
+
 async def test_a_finished_session_cannot_be_resumed(
     service: SessionService, sessions: MongoSessionStore, interview: Interview, clock: ManualClock
 ) -> None:
