@@ -1,7 +1,8 @@
 """The MongoDB-compatible server (FerretDB) stopped and started again under load: the builder,
-history and scoring APIs answer 503 with a clear message and ``Retry-After`` while it is down
-(never a 500, never a hang), ``/readyz`` says not ready, and every service is back by itself
-once the server is — scoring even scores a session that ended during the outage.
+history, scoring and voice-agent (sessions) APIs answer 503 with a clear message and
+``Retry-After`` while it is down (never a 500, never a hang), ``/readyz`` says not ready, and
+every service is back by itself once the server is — scoring even scores a session that ended
+during the outage, and the voice agent starts new sessions again.
 
 The apps run in this process with real MongoDB clients, real Keycloak tokens and real Kafka.
 The test stops the stack's FerretDB (``deploy/local/stack down ferretdb``): run it only against
@@ -25,7 +26,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from common.events import SESSION_COMPLETED, SessionCompleted
+from common.events import INTERVIEW_CREATED, SESSION_COMPLETED, SessionCompleted
 from common.messaging import EventPublisher, create_broker
 from common.mongo import open_client
 from history.app import create_app as create_history
@@ -37,6 +38,8 @@ from scoring.settings import ScoringSettings
 from tests.integration.accounts import Candidate, new_candidate, realm_admin
 from tests.integration.servers import REPO, Servers
 from tests.resilience.faults import eventually, pin_group_to_end, stack_of
+from voice_agent.app import create_app as create_voice_agent
+from voice_agent.settings import VoiceAgentSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -106,6 +109,7 @@ class Apps:
     builder: httpx.AsyncClient
     history: httpx.AsyncClient
     scoring: httpx.AsyncClient
+    voice: httpx.AsyncClient
     publisher: EventPublisher
     ada: Candidate
 
@@ -119,11 +123,15 @@ async def apps(servers: Servers) -> AsyncIterator[Apps]:
         "keycloak_url": servers.keycloak_url,
         "keycloak_realm": servers.keycloak_realm,
     }
-    databases = {name: f"{name}_mongo_restart_{run}" for name in ("builder", "history", "scoring")}
+    databases = {
+        name: f"{name}_mongo_restart_{run}" for name in ("builder", "history", "scoring", "voice")
+    }
     scoring_service = f"scoring-mongo-restart-{run}"
+    voice_service = f"voice-mongo-restart-{run}"
     await pin_group_to_end(
         servers, SESSION_COMPLETED, f"mocksy-{scoring_service}.session-completed"
     )
+    await pin_group_to_end(servers, INTERVIEW_CREATED, f"mocksy-{voice_service}.interview-created")
     built: dict[str, FastAPI] = {
         "builder": create_builder(
             BuilderSettings.model_validate(
@@ -142,6 +150,22 @@ async def apps(servers: Servers) -> AsyncIterator[Apps]:
                     "service_name": scoring_service,
                     "database": databases["scoring"],
                     "outbox_poll_s": 0.2,
+                }
+            )
+        ),
+        "voice": create_voice_agent(
+            VoiceAgentSettings.model_validate(
+                {
+                    **shared,
+                    "service_name": voice_service,
+                    "database": databases["voice"],
+                    "livekit_url": servers.livekit_url,
+                    "livekit_api_key": servers.livekit_api_key,
+                    "livekit_api_secret": servers.livekit_api_secret,
+                    # No worker registers under this name: no interviewer joins the rooms.
+                    "agent_name": f"mongo-restart-interviewer-{run}",
+                    # The sweeper runs through the outage as in production.
+                    "sweep_interval_s": 1,
                 }
             )
         ),
@@ -167,6 +191,7 @@ async def apps(servers: Servers) -> AsyncIterator[Apps]:
                 clients["builder"],
                 clients["history"],
                 clients["scoring"],
+                clients["voice"],
                 EventPublisher(broker),
                 ada,
             )
@@ -187,7 +212,23 @@ async def test_a_database_restart_gives_503s_then_every_service_recovers_by_itse
     during = completed_session(ada.user_id, f"restart-{run}-during")
     created = await apps.builder.post("/interviews", json=INTERVIEW, headers=ada.headers)
     assert created.status_code == 201, created.text
+    interview_id = created.json()["id"]
     await apps.publisher.publish(before)
+
+    async def new_session() -> httpx.Response:
+        return await apps.voice.post(f"/interviews/{interview_id}/sessions", headers=ada.headers)
+
+    started: list[httpx.Response] = []
+
+    async def session_started() -> bool:
+        started.append(await new_session())
+        return started[-1].status_code == 201
+
+    # The voice agent learns the interview from the builder's InterviewCreated.
+    await eventually(
+        session_started, within=RECOVER_WITHIN_S, what="a voice session of the new interview"
+    )
+    session_id = started[-1].json()["session_id"]
 
     async def ok(client: httpx.AsyncClient, path: str) -> bool:
         return (await client.get(path, headers=ada.headers)).status_code == 200
@@ -204,6 +245,7 @@ async def test_a_database_restart_gives_503s_then_every_service_recovers_by_itse
         "scoring": lambda: apps.scoring.get(
             f"/feedback/{before.data.session_id}", headers=ada.headers
         ),
+        "voice": lambda: apps.voice.get(f"/sessions/{session_id}", headers=ada.headers),
     }
     load = Load(requests)
     stop = asyncio.Event()
@@ -224,8 +266,16 @@ async def test_a_database_restart_gives_503s_then_every_service_recovers_by_itse
                 ),
                 "history": lambda: apps.history.get("/history/interviews", headers=ada.headers),
                 "scoring": requests["scoring"],
+                "voice": lambda: apps.voice.post(
+                    f"/sessions/{session_id}/resume", headers=ada.headers
+                ),
             }
-            clients = {"builder": apps.builder, "history": apps.history, "scoring": apps.scoring}
+            clients = {
+                "builder": apps.builder,
+                "history": apps.history,
+                "scoring": apps.scoring,
+                "voice": apps.voice,
+            }
             for name, call in during_outage.items():
                 async with asyncio.timeout(REQUEST_BOUND_S):
                     answer = await call()
@@ -244,7 +294,7 @@ async def test_a_database_restart_gives_503s_then_every_service_recovers_by_itse
         came_back = time.monotonic()
 
         # Back without restarting anything: readiness, reads, writes, and the consumer.
-        for client in (apps.builder, apps.history, apps.scoring):
+        for client in (apps.builder, apps.history, apps.scoring, apps.voice):
             await eventually(
                 lambda c=client: _ready(c), within=RECOVER_WITHIN_S, what=f"{client.base_url} ready"
             )
@@ -257,6 +307,8 @@ async def test_a_database_restart_gives_503s_then_every_service_recovers_by_itse
             what="feedback on the session that ended during the outage",
         )
         assert await ok(apps.history, "/history/progress")
+        assert (await new_session()).status_code == 201
+        assert await ok(apps.voice, f"/sessions/{session_id}")
         await asyncio.sleep(2)
     finally:
         stop.set()
@@ -271,9 +323,9 @@ async def test_a_database_restart_gives_503s_then_every_service_recovers_by_itse
     assert {p.retry_after for p in refused} == {"5"}
     assert {str(p.status) for p in load.probes if p.phase == "before"} == {"200"}
     last = {p.service: p.status for p in load.probes}
-    assert last == {"builder": 200, "history": 200, "scoring": 200}
+    assert last == {"builder": 200, "history": 200, "scoring": 200, "voice": 200}
     print(
-        f"\nFerretDB restart drill: down {down_for_s:.1f}s, all three APIs ready again "
+        f"\nFerretDB restart drill: down {down_for_s:.1f}s, all four APIs ready again "
         f"{recovered_s:.1f}s after it was back; requests by phase: "
         + "; ".join(
             f"{phase}: {dict(sorted(load.statuses(phase).items()))}"
