@@ -18,6 +18,7 @@ from tests.integration.servers import (
     from_environment,
     unavailable,
 )
+from tests.integration.web_app import web_app  # noqa: F401  (shared fixture)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -15,6 +15,7 @@ export function App() {
   const [config, setConfig] = useState<AppConfig | null>(null);
   const [session, setSession] = useState<Session | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const [news, setNews] = useState<string | null>(null);
   const route = useRoute();
   const tokens = useMemo(browserTokens, []);
 
@@ -35,9 +36,9 @@ export function App() {
     return tokens.onChange((stored) => {
       if (stored === null) {
         setSession(null);
-        setProblem("You signed out in another tab.");
+        setNews("You signed out in another tab.");
       } else {
-        setProblem(null);
+        setNews(null);
         setSession((current) => current ?? Session.restore(config, tokens));
       }
     });
@@ -91,6 +92,11 @@ export function App() {
         {problem && (
           <Notice kind="error" onDismiss={() => setProblem(null)}>
             {problem}
+          </Notice>
+        )}
+        {news && (
+          <Notice kind="info" onDismiss={() => setNews(null)}>
+            {news}
           </Notice>
         )}
         {api ? <Screen route={route} api={api} /> : <Welcome config={config} />}

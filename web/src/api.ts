@@ -199,6 +199,9 @@ export class MocksyApi {
   resumeSession(sessionId: string): Promise<SessionJoin> {
     return this.call("voice", "POST", `/sessions/${encodeURIComponent(sessionId)}/resume`);
   }
+  endSession(sessionId: string): Promise<SessionView> {
+    return this.call("voice", "POST", `/sessions/${encodeURIComponent(sessionId)}/end`);
+  }
   report(sessionId: string): Promise<AttemptReport> {
     return this.call("history", "GET", `/history/feedback/${encodeURIComponent(sessionId)}`);
   }

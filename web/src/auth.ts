@@ -26,6 +26,9 @@ export function browserTokens(): TokenStore {
 
 export class SignInError extends Error {}
 
+/** Keycloak did not answer (offline, or it is down): the sign-in itself may be fine. */
+export class SignInUnreachable extends SignInError {}
+
 export function redirectUri(): string {
   return `${window.location.origin}/callback`;
 }
@@ -130,6 +133,7 @@ export class Session {
         refresh_token: used,
       });
     } catch (error) {
+      if (error instanceof SignInUnreachable) throw error; // keep the tokens for when it is back
       // Two tabs may refresh at once; if the other one's tokens are good, they serve this one.
       const other = this.store.load();
       if (other && other.refreshToken !== used && Date.now() < other.expiresAt - REFRESH_MARGIN_MS) {
@@ -155,7 +159,7 @@ async function tokenRequest(config: AppConfig, form: Record<string, string>): Pr
       body: new URLSearchParams({ client_id: config.clientId, ...form }),
     });
   } catch {
-    throw new SignInError("The sign-in service (Keycloak) is not answering; try again shortly.");
+    throw new SignInUnreachable("The sign-in service (Keycloak) is not answering; try again shortly.");
   }
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (!response.ok) {

@@ -47,6 +47,10 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
   const [muted, setMuted] = useState(false);
   // After a drop or a leave the interviewer must leave the room before another can be sent in.
   const [resumable, setResumable] = useState(false);
+  // A blip livekit-client is riding out by itself; the interview carries on when it is back.
+  const [reconnecting, setReconnecting] = useState(false);
+  const [confirmingEnd, setConfirmingEnd] = useState(false);
+  const [ending, setEnding] = useState(false);
   const [view, setView] = useState<SessionView | null>(null);
   const [sessionId, setSessionId] = useState<string | null>(() =>
     sessionStorage.getItem(storedSessionKey(interviewId)),
@@ -132,10 +136,14 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
         // A segment's stream closes when the line is complete.
         setCaptions((old) => applyCaption(old, { segmentId, speaker, text, final: true }));
       });
-      lk.on(RoomEvent.Reconnecting, () => setProblem("The connection is unstable; reconnecting…"));
-      lk.on(RoomEvent.Reconnected, () => setProblem(null));
+      // A lost signal connection is resumed (SignalReconnecting); a lost media path is rebuilt
+      // (Reconnecting). Either ends in Reconnected, or in Disconnected once livekit gives up.
+      lk.on(RoomEvent.SignalReconnecting, () => setReconnecting(true));
+      lk.on(RoomEvent.Reconnecting, () => setReconnecting(true));
+      lk.on(RoomEvent.Reconnected, () => setReconnecting(false));
       lk.on(RoomEvent.Disconnected, (reason?: DisconnectReason) => {
         setAgent("away");
+        setReconnecting(false);
         if (leaving.current) return;
         void api
           .voiceSession(join.session_id)
@@ -209,6 +217,25 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
     }
   };
 
+  // Ends the session for good (ended_early); scoring grades the questions answered so far.
+  const endNow = async () => {
+    if (!sessionId) return;
+    setEnding(true);
+    // The service closes the room: that disconnect is expected, not a drop to resume from.
+    const wasLeaving = leaving.current;
+    leaving.current = true;
+    try {
+      await api.endSession(sessionId);
+    } catch (error) {
+      leaving.current = wasLeaving;
+      setProblem(`The interview could not be ended: ${messageOf(error)}`);
+      setEnding(false);
+      return;
+    }
+    setConfirmingEnd(false);
+    finish(sessionId);
+  };
+
   const leave = async () => {
     leaving.current = true;
     await room.current?.disconnect();
@@ -242,8 +269,8 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
     };
   }, [api, phase.kind, sessionId, finish]);
 
-  // Out of the room: wait until the session is marked interrupted (the interviewer has left),
-  // or ended (then its feedback is next).
+  // Out of the room: wait until the session can be resumed, or has ended (then its feedback is
+  // next).
   useEffect(() => {
     if ((phase.kind !== "dropped" && phase.kind !== "left") || !sessionId) return;
     setResumable(false);
@@ -258,7 +285,10 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
             finish(sessionId);
             return;
           }
-          if (found.state === "interrupted") {
+          // After a leave the interviewer goes too: wait until it has (interrupted), so the
+          // resume sends in a new one. After a network drop it stays in the room waiting for the
+          // candidate, so the session stays live and the resume rejoins it there.
+          if (found.state === "interrupted" || phase.kind === "dropped") {
             setResumable(true);
             return;
           }
@@ -366,7 +396,18 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
               </button>
             </>
           )}
+          {sessionId && !confirmingEnd && (
+            <button type="button" className="secondary" onClick={() => setConfirmingEnd(true)}>
+              End interview now
+            </button>
+          )}
         </div>
+      )}
+      {reconnecting && phase.kind === "live" && (
+        <Notice kind="info">Reconnecting… The interview carries on as soon as the connection is back.</Notice>
+      )}
+      {confirmingEnd && sessionId && (
+        <EndConfirmation ending={ending} onEnd={() => void endNow()} onCancel={() => setConfirmingEnd(false)} />
       )}
 
       <section className="captions" aria-label="Captions">
@@ -385,6 +426,38 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
       </section>
       <div ref={audio} hidden />
     </section>
+  );
+}
+
+/** Asks before ending for good; Escape or "Keep going" backs out. */
+function EndConfirmation({ ending, onEnd, onCancel }: { ending: boolean; onEnd: () => void; onCancel: () => void }) {
+  const confirm = useRef<HTMLButtonElement>(null);
+  useEffect(() => confirm.current?.focus(), []);
+  return (
+    <div
+      className="notice warning"
+      role="alertdialog"
+      aria-labelledby="end-question"
+      aria-describedby="end-detail"
+      onKeyDown={(event) => {
+        if (event.key === "Escape") onCancel();
+      }}
+    >
+      <div>
+        <strong id="end-question">End the interview now?</strong>{" "}
+        <span id="end-detail">
+          You cannot come back to it. Your feedback covers the questions you have answered so far.
+        </span>
+      </div>
+      <div className="actions">
+        <button type="button" className="danger" ref={confirm} disabled={ending} onClick={onEnd}>
+          {ending ? "Ending…" : "Yes, end it"}
+        </button>
+        <button type="button" className="secondary" disabled={ending} onClick={onCancel}>
+          Keep going
+        </button>
+      </div>
+    </div>
   );
 }
 

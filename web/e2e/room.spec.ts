@@ -1,0 +1,205 @@
+import { type Page, expect, test } from "@playwright/test";
+import { artifacts } from "../playwright.config";
+
+// Long enough for greeting, questions, follow-ups and closing at the fake microphone's pace.
+const INTERVIEW_MS = 12 * 60_000;
+// Scoring shares Kafka with whatever else runs on the stack; it can queue behind a burst.
+const FEEDBACK_MS = 10 * 60_000;
+// livekit-client retries a lost connection for about 45 s before it gives up.
+const DROP_NOTICED_MS = 180_000;
+
+let shot = 0;
+async function snap(page: Page, name: string): Promise<void> {
+  shot += 1;
+  await page.screenshot({ path: `${artifacts}/room-${String(shot).padStart(2, "0")}-${name}.png`, fullPage: true });
+}
+
+async function signUp(page: Page, who: string): Promise<void> {
+  await page.goto("/");
+  await page.getByRole("button", { name: "Create an account" }).click();
+  await page.locator("#username").waitFor();
+  await page.locator("#username").fill(who);
+  await page.locator("#email").fill(`${who}@example.com`);
+  await page.locator("#firstName").fill("Grace");
+  await page.locator("#lastName").fill("Hopper");
+  await page.locator("#password").fill("Correct-horse-battery-9");
+  await page.locator("#password-confirm").fill("Correct-horse-battery-9");
+  await page.locator("#kc-form-buttons [type=submit], form [type=submit]").first().click();
+  await expect(page.getByText("Signed in as Grace Hopper")).toBeVisible();
+}
+
+/** Set up an interview by chat; the app then opens its room. */
+async function setUp(page: Page, request: string): Promise<void> {
+  await page.getByRole("link", { name: "New interview" }).click();
+  await expect(page.locator(".chat li.mocksy").first()).toContainText("What role");
+  await page.getByLabel("Your message").fill(request);
+  await page.getByLabel("Your message").press("Enter");
+  await expect(page.locator(".chat li.mocksy").nth(1)).toContainText("create it");
+  await page.getByLabel("Your message").fill("yes");
+  await page.getByLabel("Your message").press("Enter");
+  await expect(page.getByRole("heading", { name: "Interview room" })).toBeVisible();
+}
+
+/** Join, wait for the first question, then answer it (the fake microphone starts its file). */
+async function joinAndStartAnswering(page: Page): Promise<string> {
+  await page.getByRole("button", { name: "Join the interview" }).click();
+  await page.getByRole("button", { name: "Mute microphone" }).click();
+  await expect(page.locator(".progress-line")).toContainText("Question 1 of", { timeout: 180_000 });
+  await expect(page.locator(".interviewer .state")).toHaveAttribute("data-state", "listening", {
+    timeout: 120_000,
+  });
+  await page.getByRole("button", { name: "Unmute microphone" }).click();
+  await expect(page.locator(".captions li.by-you").first()).toBeVisible({ timeout: 120_000 });
+  const interviewId = decodeURIComponent(new URL(page.url()).pathname.split("/room/")[1]);
+  const sessionId = await page.evaluate((id) => sessionStorage.getItem(`mocksy.session.${id}`), interviewId);
+  expect(sessionId).toBeTruthy();
+  return sessionId as string;
+}
+
+async function feedbackOf(page: Page): Promise<string> {
+  await page.waitForURL(/\/feedback\//, { timeout: INTERVIEW_MS });
+  await expect(page.locator(".overall .score")).toBeVisible({ timeout: FEEDBACK_MS });
+  return decodeURIComponent(page.url().split("/feedback/")[1]);
+}
+
+interface StoredTurn {
+  speaker: string;
+  kind: string;
+  question_id: string | null;
+  start_ms: number;
+  end_ms: number;
+  text: string;
+}
+
+/** The session as the voice API shows it to its candidate, with the app's own token. */
+async function voiceSession(page: Page, sessionId: string): Promise<{ state: string; turns: StoredTurn[] }> {
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem("mocksy.tokens") ?? "{}").accessToken);
+  const response = await page.request.get(`/api/voice/sessions/${encodeURIComponent(sessionId)}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  expect(response.status()).toBe(200);
+  return response.json();
+}
+
+test("a second tab is signed in; a dropped connection resumes at the same question; signing out signs out every tab", async ({
+  page,
+  context,
+}) => {
+  await signUp(page, `drop-${Date.now().toString(36)}`);
+
+  // A second tab of the same browser needs no second sign-in.
+  const other = await context.newPage();
+  await other.goto("/interviews");
+  await expect(other.getByText("Signed in as Grace Hopper")).toBeVisible();
+  await expect(other.getByRole("heading", { name: "Your interviews" })).toBeVisible();
+  await snap(other, "second-tab-signed-in");
+
+  await setUp(page, "A junior backend behavioral interview about python, 2 questions");
+  const sessionId = await joinAndStartAnswering(page);
+  await snap(page, "answering");
+
+  // A blip: the network goes for a while (Chromium's offline mode cuts the signal connection,
+  // which livekit-client notices by its ping timeout) and comes back; livekit-client resumes
+  // by itself and the interview carries on.
+  await context.setOffline(true);
+  await expect(page.getByText("Reconnecting…")).toBeVisible({ timeout: 90_000 });
+  await snap(page, "reconnecting");
+  await context.setOffline(false);
+  await expect(page.getByText("Reconnecting…")).toBeHidden({ timeout: 90_000 });
+  await expect(page.getByText("The connection dropped")).toBeHidden();
+  await expect(page.getByRole("button", { name: "Leave interview" })).toBeVisible();
+  await snap(page, "reconnected");
+
+  // A real drop, mid-answer: the network goes and stays gone. Chromium's offline mode leaves
+  // WebRTC media flowing, so the microphone goes quiet at the same moment, as it would for the
+  // interviewer in a real cut.
+  await page.getByRole("button", { name: "Mute microphone" }).click();
+  await context.setOffline(true);
+  await expect(page.getByText("Reconnecting…")).toBeVisible({ timeout: 90_000 });
+  // livekit-client gives up after about a minute of failed resumes: the room says so.
+  await expect(page.getByText("The connection dropped")).toBeVisible({ timeout: DROP_NOTICED_MS });
+  await snap(page, "dropped");
+
+  await context.setOffline(false);
+  // Resume is offered once the interviewer has left the room and the session is interrupted.
+  const resume = page.getByRole("button", { name: "Resume the interview" });
+  await expect(resume).toBeEnabled({ timeout: 180_000 });
+  const unanswered = (await page.locator(".progress-line").textContent()) ?? "";
+  expect(unanswered).toMatch(/Question \d of 2/);
+  await snap(page, "resumable");
+  await resume.click();
+  await expect(page.getByRole("button", { name: "Leave interview" })).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator(".interviewer .state")).toHaveAttribute("data-state", /listening|thinking|speaking/, {
+    timeout: 180_000,
+  });
+  // The interviewer is back at the question the drop interrupted.
+  await expect(page.locator(".progress-line")).toHaveText(unanswered);
+  await snap(page, "resumed");
+
+  expect(await feedbackOf(page)).toBe(sessionId);
+  await snap(page, "resumed-feedback");
+
+  // One session, one transcript: from the greeting before the drop to the closing after it, in
+  // the order it happened, with an answer to every question.
+  const session = await voiceSession(page, sessionId);
+  expect(session.state).toBe("completed");
+  const turns = session.turns;
+  expect(turns[0].kind).toBe("greeting");
+  expect(turns.filter((t) => t.kind === "greeting")).toHaveLength(1);
+  expect(turns.at(-1)?.kind).toBe("closing");
+  const asked = [...new Set(turns.filter((t) => t.kind === "question").map((t) => t.question_id))];
+  expect(asked).toHaveLength(2);
+  for (const question of asked) {
+    expect(turns.some((t) => t.kind === "answer" && t.question_id === question), `an answer to ${question}`).toBe(true);
+  }
+  for (let i = 1; i < turns.length; i += 1) {
+    expect(turns[i].start_ms, `turn ${i} starts before turn ${i - 1}`).toBeGreaterThanOrEqual(turns[i - 1].start_ms);
+  }
+
+  // Signing out in one tab signs out the other too.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("heading", { name: "Practise interviews out loud" })).toBeVisible();
+  await expect(other.getByRole("heading", { name: "Practise interviews out loud" })).toBeVisible();
+  await expect(other.getByText("You signed out in another tab.")).toBeVisible();
+  await snap(other, "second-tab-signed-out");
+});
+
+test("ending the interview early gives feedback on the questions answered", async ({ page }) => {
+  await signUp(page, `end-${Date.now().toString(36)}`);
+  await setUp(page, "A junior backend behavioral interview about python, 2 questions");
+  const sessionId = await joinAndStartAnswering(page);
+  await expect(page.locator(".progress-line")).toContainText("Question 2 of 2", { timeout: INTERVIEW_MS });
+  // Like a candidate who decides to stop here: microphone off, then end.
+  await page.getByRole("button", { name: "Mute microphone" }).click();
+  await snap(page, "second-question");
+
+  // By keyboard: the button opens a confirmation that takes focus; Escape backs out.
+  const end = page.getByRole("button", { name: "End interview now" });
+  await end.focus();
+  await page.keyboard.press("Enter");
+  const confirm = page.getByRole("alertdialog", { name: "End the interview now?" });
+  await expect(confirm).toBeVisible();
+  await expect(page.getByRole("button", { name: "Yes, end it" })).toBeFocused();
+  await snap(page, "end-confirm");
+  await page.keyboard.press("Escape");
+  await expect(confirm).toBeHidden();
+  await expect(page.getByRole("button", { name: "Leave interview" })).toBeVisible();
+
+  await end.focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("button", { name: "Yes, end it" })).toBeFocused();
+  await page.keyboard.press("Enter");
+
+  expect(await feedbackOf(page)).toBe(sessionId);
+  const session = await voiceSession(page, sessionId);
+  expect(session.state).toBe("ended_early");
+  // Feedback on exactly the questions the transcript holds an answer to: the first, at least.
+  const answered = new Set(session.turns.filter((t) => t.kind === "answer").map((t) => t.question_id));
+  const first = session.turns.find((t) => t.kind === "question")?.question_id;
+  expect(answered.has(first ?? null)).toBe(true);
+  await expect(page.locator(".questions > li")).toHaveCount(answered.size);
+  if (answered.size < 2) {
+    await expect(page.getByText(`ended early; graded on the ${answered.size} answered question`)).toBeVisible();
+  }
+  await snap(page, "ended-early-feedback");
+});
