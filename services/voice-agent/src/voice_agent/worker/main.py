@@ -43,6 +43,7 @@ from voice_agent.worker.interviewer import ConductorModel, Interviewer, SessionC
 from voice_agent.worker.journal import SerialSessionStore, SessionStore, TranscriptJournal
 from voice_agent.worker.metrics import worker_metrics
 from voice_agent.worker.prepared_speech import PreparedSpeech
+from voice_agent.worker.presence import CandidatePresence
 from voice_agent.worker.providers import (
     VAD_SILENCE_S,
     SharedModels,
@@ -200,6 +201,12 @@ class InterviewJob:
         player: BackgroundAudioPlayer | None = None
         coach: BackchannelCoach | None = None
         heartbeat = asyncio.create_task(self.keep_alive(session_id), name="heartbeat")
+        # A candidate whose connection dropped may rejoin and carry on; one who stays away
+        # lets the job end and the session wait, interrupted, for a resume.
+        presence = CandidatePresence(
+            ctx.room, candidate.identity, settings.candidate_away_s, self.done.set
+        )
+        presence.attach()
         try:
             await session.start(
                 interviewer,
@@ -221,6 +228,7 @@ class InterviewJob:
             await self.done.wait()
         finally:
             heartbeat.cancel()
+            presence.detach()
             await self._wind_down(session, interviewer, journal, coach, player, prepared)
             await self.leave(session_id)
 

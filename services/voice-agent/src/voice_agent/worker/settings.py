@@ -52,6 +52,14 @@ class InterviewerSettings(VoiceAgentSettings):
         description="How long the interviewer waits for the candidate to join; then the "
         "session ends as ended_early (SessionCompleted with no turns) and the job ends.",
     )
+    candidate_away_s: float = Field(
+        default=120.0,
+        gt=0,
+        le=3_600,
+        description="How long the interviewer waits in the room for a candidate whose "
+        "connection dropped to rejoin; then the job ends and the session is interrupted "
+        "(resumable until the sweeper's grace period ends it).",
+    )
     backchannels: bool = Field(default=True, description="Play 'mhm' clips in mid-answer pauses.")
     end_of_turn_silence_ms: int = Field(
         default=550,
