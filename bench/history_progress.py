@@ -17,7 +17,6 @@ import asyncio
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from typing import Any
 
 import httpx
 from keycloak import KeycloakOpenID
+from measuring import LatencyFigures
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
@@ -179,20 +179,11 @@ async def load(
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - started
-    ordered = sorted(latencies)
-
-    def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
-
     return {
-        "requests": len(ordered),
+        "requests": len(latencies),
         "errors": errors,
-        "p50_ms": pct(0.50),
-        "p90_ms": pct(0.90),
-        "p99_ms": pct(0.99),
-        "max_ms": ordered[-1] * 1000,
-        "mean_ms": statistics.fmean(ordered) * 1000,
-        "throughput_rps": len(ordered) / wall,
+        "latency": LatencyFigures.of([seconds * 1000 for seconds in latencies]),
+        "throughput_rps": len(latencies) / wall,
         "response_bytes": size,
     }
 
@@ -237,10 +228,11 @@ async def main() -> None:
                     max_seconds=args.seconds,
                 )
                 name = f"{label}, concurrency {concurrency}"
+                figures: LatencyFigures = result["latency"]
                 print(
                     f"{name:<34} {result['requests']:>5} {result['errors']:>4} "
-                    f"{result['p50_ms']:>8.1f} {result['p90_ms']:>8.1f} {result['p99_ms']:>8.1f} "
-                    f"{result['max_ms']:>8.1f} {result['throughput_rps']:>7.1f} "
+                    f"{figures.p50:>8.1f} {figures.p90:>8.1f} {figures.p99:>8.1f} "
+                    f"{figures.max:>8.1f} {result['throughput_rps']:>7.1f} "
                     f"{result['response_bytes']:>8}"
                 )
     finally:

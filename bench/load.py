@@ -51,10 +51,10 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from keycloak import KeycloakAdmin, KeycloakOpenID
+from measuring import LatencyFigures, Publication, publish_and_wait
 from pymongo import AsyncMongoClient
 
 from common.events import FEEDBACK_READY, INTERVIEW_CREATED, SESSION_COMPLETED, SessionCompleted
-from common.messaging import EventPublisher, create_broker
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "services/scoring/tests/fixtures/mixed_session.json"
@@ -116,16 +116,8 @@ class Timings:
         return sorted(x for values in self.latencies.values() for x in values)
 
 
-def pct(ordered: list[float], p: float) -> float:
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
-
-
 def summary(values: list[float]) -> str:
-    ordered = sorted(values)
-    return (
-        f"p50 {pct(ordered, 0.50):7.1f} ms  p95 {pct(ordered, 0.95):7.1f} ms  "
-        f"p99 {pct(ordered, 0.99):7.1f} ms  max {ordered[-1]:7.1f} ms"
-    )
+    return LatencyFigures.of(values).line("p50", "p95", "p99", "max", width=7)
 
 
 def free_port() -> int:
@@ -352,14 +344,12 @@ async def pipeline(
     owner = {
         e.data.session_id: next(u for u in users if u.user_id == e.data.user_id) for e in events
     }
-    published: dict[str, float] = {}
-    published_wall: dict[str, float] = {}
     arrived: dict[str, float] = {}
     arrived_wall: dict[str, float] = {}
     stages = Timings()
-    broker = create_broker(stack.kafka, service=f"load-producer-{run}")
 
-    async def watch() -> None:
+    async def watch(publication: Publication) -> None:
+        published = publication.at
         while len(arrived) < len(events) and time.perf_counter() < deadline:
             await realm.keep_signed_in()
             waiting = {owner[s].user_id for s in published if s not in arrived}
@@ -372,19 +362,10 @@ async def pipeline(
                         arrived_wall[session_id] = time.time()
             await asyncio.sleep(POLL_S)
 
-    async with broker:
-        await broker.start()
-        publisher = EventPublisher(broker)
-        watching = asyncio.create_task(watch())
-        started = time.perf_counter()
-        gap = 1.0 / args.rate if args.rate > 0 else 0.0
-        for n, event in enumerate(events):
-            if gap:
-                await asyncio.sleep(max(0.0, started + n * gap - time.perf_counter()))
-            published[event.data.session_id] = time.perf_counter()
-            published_wall[event.data.session_id] = time.time()
-            await publisher.publish(event)
-        await watching
+    publication, _ = await publish_and_wait(
+        stack.kafka, f"load-producer-{run}", events, rate=args.rate, wait=watch
+    )
+    published, published_wall, started = publication.at, publication.wall, publication.started
     for session_id, at in published.items():
         if session_id in arrived:
             timings.latencies["SessionCompleted -> history"].append(

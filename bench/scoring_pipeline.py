@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -31,10 +30,10 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
+from measuring import LatencyFigures, Publication, publish_and_wait
 from pymongo import AsyncMongoClient
 
 from common.events import FEEDBACK_READY, SESSION_COMPLETED, FeedbackReady, SessionCompleted
-from common.messaging import EventPublisher, create_broker
 
 DUPLICATE_GRACE_S = 3.0
 TEMPLATE = (
@@ -123,10 +122,6 @@ async def scoring_seconds(base: str) -> tuple[float, float]:
     return total, count
 
 
-def pct(ordered: list[float], p: float) -> float:
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
-
-
 Arrival = tuple[float, float, float]  # perf_counter and wall time of arrival, created_at
 
 
@@ -139,12 +134,7 @@ async def measure(
 ) -> None:
     run = uuid.uuid4().hex[:8]
     events = sessions(args.sessions, run)
-    published: dict[str, float] = {}
-    # Wall-clock times (same machine as the service) split the latency at the feedback's
-    # created_at: queueing and scoring before it, the outbox relay and Kafka after it.
-    published_at: dict[str, float] = {}
     arrivals: dict[str, dict[str, list[Arrival]]] = {e.data.session_id: {} for e in events}
-    broker = create_broker(bootstrap, service=f"scoring-bench-producer-{run}")
 
     async def read_until(done: Callable[[], bool]) -> None:
         """Read batches (at least one) until ``done()``."""
@@ -172,7 +162,7 @@ async def measure(
             names[document["_id"]] = document["event_id"]
         return names
 
-    async def read_all() -> dict[str, str]:
+    async def read_all(_: Publication) -> dict[str, str]:
         await read_until(lambda: all(arrivals.values()))
         names = await ours()
         while mongo is not None and not all(s in names for s in arrivals):
@@ -181,27 +171,23 @@ async def measure(
         await read_until(lambda: all(not names or names.get(s) in a for s, a in arrivals.items()))
         return names
 
-    async with broker:
-        await broker.start()
-        publisher = EventPublisher(broker)
-        reading = asyncio.create_task(read_all())
-        started = time.perf_counter()
-        gap = 1.0 / args.rate if args.rate > 0 else 0.0
-        for n, event in enumerate(events):
-            if gap:
-                await asyncio.sleep(max(0.0, started + n * gap - time.perf_counter()))
-            published[event.data.session_id] = time.perf_counter()
-            published_at[event.data.session_id] = time.time()
-            await publisher.publish(event)
-        publish_wall = time.perf_counter() - started
-        names: dict[str, str] = {}
-        try:
-            names = await asyncio.wait_for(reading, timeout=args.seconds)
-        except TimeoutError:
-            print("timed out before every session was announced")
-        # A duplicate of one announcement would arrive within a few relay passes.
-        await asyncio.sleep(DUPLICATE_GRACE_S)
-        await read_until(lambda: True)
+    publication, read = await publish_and_wait(
+        bootstrap,
+        f"scoring-bench-producer-{run}",
+        events,
+        rate=args.rate,
+        wait=read_all,
+        within=args.seconds,
+    )
+    if read is None:
+        print("timed out before every session was announced")
+    names = read or {}
+    # A duplicate of one announcement would arrive within a few relay passes.
+    await asyncio.sleep(DUPLICATE_GRACE_S)
+    await read_until(lambda: True)
+    # Wall-clock times (same machine as the service) split the latency at the feedback's
+    # created_at: queueing and scoring before it, the outbox relay and Kafka after it.
+    published, published_at, started = publication.at, publication.wall, publication.started
 
     chosen: dict[str, Arrival] = {}
     duplicates = others = 0
@@ -222,25 +208,16 @@ async def measure(
     if not latencies:
         return
     mode = f"paced at {args.rate:g}/s" if args.rate > 0 else "all at once"
-    print(f"sessions: {len(events)} published {mode} in {publish_wall:.2f}s")
+    print(f"sessions: {len(events)} published {mode} in {publication.took_s:.2f}s")
     print(f"FeedbackReady received: {len(received)}, duplicates: {duplicates}")
     if others:
         print(f"({others} more from another scoring process on this Kafka, left out)")
-    print(
-        f"latency publish -> FeedbackReady: p50 {pct(latencies, 0.5):.0f} ms, "
-        f"p95 {pct(latencies, 0.95):.0f} ms, max {latencies[-1]:.0f} ms, "
-        f"mean {statistics.fmean(latencies):.0f} ms"
-    )
-    before = sorted((stored_at[s] - published_at[s]) * 1000 for s in received)
-    after = sorted((received_at[s] - stored_at[s]) * 1000 for s in received)
-    print(
-        f"  publish -> feedback stored (queue + scoring + insert): p50 {pct(before, 0.5):.0f} ms,"
-        f" p95 {pct(before, 0.95):.0f} ms"
-    )
-    print(
-        f"  stored -> FeedbackReady read (outbox relay + Kafka): p50 {pct(after, 0.5):.0f} ms,"
-        f" p95 {pct(after, 0.95):.0f} ms"
-    )
+    figures = LatencyFigures.of(latencies)
+    print(f"latency publish -> FeedbackReady: {figures.line('p50', 'p95', 'max', 'mean')}")
+    before = LatencyFigures.of([(stored_at[s] - published_at[s]) * 1000 for s in received])
+    after = LatencyFigures.of([(received_at[s] - stored_at[s]) * 1000 for s in received])
+    print(f"  publish -> feedback stored (queue + scoring + insert): {before.line('p50', 'p95')}")
+    print(f"  stored -> FeedbackReady read (outbox relay + Kafka): {after.line('p50', 'p95')}")
     print(
         f"throughput: {len(received) / wall:.1f} sessions/s (first publish to last FeedbackReady)"
     )
