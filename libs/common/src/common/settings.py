@@ -66,6 +66,7 @@ class BaseServiceSettings(BaseSettings):
         default=10.0,
         gt=0,
         le=300,
+        validation_alias=_shared("OUTBOX_PUBLISH_TIMEOUT_S"),
         description="Seconds the outbox relay waits for Kafka to acknowledge one record before "
         "it moves on (the record stays in flight, not sent twice), and the longest a shutdown "
         "waits for the producer to flush while Kafka is unreachable.",
