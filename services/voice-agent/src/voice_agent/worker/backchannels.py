@@ -113,7 +113,7 @@ class PauseNote:
             "sounds_unfinished": TurnTakingPolicy.sounds_unfinished(self.words),
             "audio_end_of_turn_probability": self.audio_probability,
             "finishing_probability": self.finishing,
-            "declined_by": self.declined_by,
+            "declined_by": None if self.declined_by is None else str(self.declined_by),
             "clip": self.clip,
         }
 
