@@ -68,7 +68,9 @@ async def one_session(
     rooms: LiveKitRooms,
     voice: PiperTTS,
     bank: tuple[BenchQuestion, ...],
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], bool]:
+    """Reply delays heard and stored in one interview, and whether it finished in time."""
+    finished = True
     async with candidate_session(settings, store, rooms, bank, voice=voice) as (
         session_id,
         candidate,
@@ -76,9 +78,10 @@ async def one_session(
         try:
             await candidate.interview(within_s=120 + 40 * len(bank))
         except TimeoutError:
+            finished = False
             print(f"session {session_id[:8]}: did not finish in time", flush=True)
     heard = [e.reply_delay_s for e in candidate.exchanges if e.reply_delay_s is not None]
-    return heard, await stored_reply_delays(store, session_id)
+    return heard, await stored_reply_delays(store, session_id), finished
 
 
 async def level(
@@ -88,11 +91,16 @@ async def level(
     rooms: LiveKitRooms,
     voice: PiperTTS,
     count: int,
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], int]:
+    """Reply delays heard and stored at ``n`` interviews at once, and how many did not finish."""
     results = await asyncio.gather(
         *(one_session(settings, store, rooms, voice, ONE_PART[:count]) for _ in range(n))
     )
-    return [d for h, _ in results for d in h], [d for _, s in results for d in s]
+    return (
+        [d for h, _, _ in results for d in h],
+        [d for _, s, _ in results for d in s],
+        sum(not finished for _, _, finished in results),
+    )
 
 
 async def main(max_level: int, count: int) -> int:
@@ -127,11 +135,13 @@ async def main(max_level: int, count: int) -> int:
             print(f"target: p95 turn latency under {TARGET_P95_S:.1f} s, {count} questions each")
             for n in range(1, max_level + 1):
                 load_before = os.getloadavg()[0]
-                heard, stored = await level(n, settings, store, rooms, voice, count)
+                heard, stored, unfinished = await level(n, settings, store, rooms, voice, count)
                 load = os.getloadavg()
                 if not heard:
                     print(f"{n} concurrent: no replies heard (load {load[0]:.1f})")
                     break
+                # An interviewer that spoke before the answer ended did not reply fast: it cut in.
+                cut_in = sum(d < 0 for d in heard)
                 p50, p95 = percentile(heard, 0.5), percentile(heard, 0.95)
                 worker_side = (
                     f"; worker's turns p50 {percentile(stored, 0.5):.2f} s, "
@@ -145,6 +155,13 @@ async def main(max_level: int, count: int) -> int:
                     f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} after",
                     flush=True,
                 )
+                if unfinished or cut_in:
+                    print(
+                        f"{n} concurrent: {unfinished} interview(s) not over in time, "
+                        f"{cut_in} reply(ies) over the candidate's answer: not held",
+                        flush=True,
+                    )
+                    break
                 if p95 >= TARGET_P95_S:
                     break
                 held = n

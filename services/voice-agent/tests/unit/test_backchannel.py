@@ -12,6 +12,7 @@ from voice_agent.domain import (
     BackchannelRules,
     Decline,
     ListeningObservation,
+    finishing_probability,
 )
 
 
@@ -160,3 +161,14 @@ def test_bad_observation_names_the_field() -> None:
         pause(end_of_turn=2.0)
     with pytest.raises(ValueError, match="pause_ms must be >= 0"):
         ListeningObservation(candidate_speaking=False, pause_ms=-5, ms_since_answer_start=0)
+
+
+def test_finished_words_mean_finishing_whatever_the_audio_says() -> None:
+    assert finishing_probability("So the time complexity is linear.", 0.0) == 1.0
+    assert finishing_probability("", None) == 1.0
+
+
+def test_after_trailing_words_the_audio_model_decides() -> None:
+    assert finishing_probability("I keep every value in a hash set and", 0.8) == 0.8
+    assert finishing_probability("I keep every value in a hash set, so", 0.1) == 0.1
+    assert finishing_probability("I keep every value in a hash set and", None) == 0.0

@@ -6,6 +6,7 @@ from voice_agent.domain.backchannel import (
     BackchannelRules,
     Decline,
     ListeningObservation,
+    finishing_probability,
 )
 from voice_agent.domain.conductor import (
     Conductor,
@@ -71,4 +72,5 @@ __all__ = [
     "TurnTakingRules",
     "Utterance",
     "acceptable_phrasing",
+    "finishing_probability",
 ]

@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
+from voice_agent.domain.turn_taking import TurnTakingPolicy
+
 DEFAULT_CLIPS: tuple[str, ...] = ("mhm", "right", "I see", "okay")
 
 
@@ -78,6 +80,16 @@ class ListeningObservation:
         p = self.end_of_turn_probability
         if p is not None and not 0.0 <= p <= 1.0:
             raise ValueError(f"end_of_turn_probability must be between 0 and 1, got {p}")
+
+
+def finishing_probability(words: str, audio_probability: float | None) -> float:
+    """How likely the candidate is finishing, from the words before a pause and the audio."""
+    # Words that sound finished: the turn-taking policy ends that turn after a short silence,
+    # and the silence is the interviewer's. Words that trail off ("...and") keep the turn open
+    # up to the think time, so there the audio end-of-turn model decides (0 without one).
+    if not TurnTakingPolicy.sounds_unfinished(words):
+        return 1.0
+    return 0.0 if audio_probability is None else audio_probability
 
 
 class BackchannelPolicy:

@@ -35,6 +35,7 @@ from voice_agent.domain import (
     Decline,
     ListeningObservation,
     TurnTakingPolicy,
+    finishing_probability,
 )
 from voice_agent.worker.journal import TranscriptJournal
 from voice_agent.worker.turn_detection import PolicyTurnDetector
@@ -46,18 +47,6 @@ FRAME_MS = 20
 # How long the coach waits, after the words of a pause, for the audio model's view of it
 # (computed off the event loop as the turn detector is asked); past it the words alone judge.
 AUDIO_JUDGEMENT_WAIT_MS = 400
-
-
-def finishing_probability(words: str, audio_probability: float | None) -> float:
-    """How likely the candidate is finishing, from the words before a pause and the audio.
-
-    Words that sound finished make it 1: the turn-taking policy ends such a turn after a short
-    silence, and that silence is the interviewer's. Words that trail off ("...and") keep the
-    turn open, so there the audio end-of-turn model decides (0 when there is none).
-    """
-    if not TurnTakingPolicy.sounds_unfinished(words):
-        return 1.0
-    return 0.0 if audio_probability is None else audio_probability
 
 
 async def render_clips(
