@@ -45,7 +45,7 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
   const [agent, setAgent] = useState<InterviewerState>("away");
   const [backchannel, setBackchannel] = useState(false);
   const [muted, setMuted] = useState(false);
-  // After a drop or a leave the interviewer must leave the room before another can be sent in.
+  // Out of the room, whether a resume can go ahead yet (see the watch below).
   const [resumable, setResumable] = useState(false);
   // A blip livekit-client is riding out by itself; the interview carries on when it is back.
   const [reconnecting, setReconnecting] = useState(false);
@@ -58,6 +58,7 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
   const room = useRef<Room | null>(null);
   const leaving = useRef(false);
   const audio = useRef<HTMLDivElement>(null);
+  const endButton = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     api
@@ -397,7 +398,7 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
             </>
           )}
           {sessionId && !confirmingEnd && (
-            <button type="button" className="secondary" onClick={() => setConfirmingEnd(true)}>
+            <button type="button" className="secondary" ref={endButton} onClick={() => setConfirmingEnd(true)}>
               End interview now
             </button>
           )}
@@ -407,7 +408,15 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
         <Notice kind="info">Reconnecting… The interview carries on as soon as the connection is back.</Notice>
       )}
       {confirmingEnd && sessionId && (
-        <EndConfirmation ending={ending} onEnd={() => void endNow()} onCancel={() => setConfirmingEnd(false)} />
+        <EndConfirmation
+          ending={ending}
+          onEnd={() => void endNow()}
+          onCancel={() => {
+            setConfirmingEnd(false);
+            // Back to the button that opened it, for a keyboard user.
+            window.setTimeout(() => endButton.current?.focus(), 0);
+          }}
+        />
       )}
 
       <section className="captions" aria-label="Captions">
