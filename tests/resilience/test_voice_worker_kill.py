@@ -85,12 +85,14 @@ ANSWERS = {
     "reads, and for cache invalidation I would delete the key when the data changes.",
 }
 KEYWORDS = {"q-dupes": {"duplicate", "duplicates", "values", "list"}, "q-cache": {"cache"}}
-# Said to anything else: after an answer it means "that is my answer".
-ENOUGH = "That's all I have on that question."
+# Said to anything else (the greeting, a follow-up, a question the candidate's ear misheard on
+# a loaded machine): an answer of sorts, never "that's all", which before an answer ends the
+# interview early.
+ANYTHING = "I would start simple, measure it, and then improve the slowest part."
 
 
 def answering(questions: Sequence[str]) -> Callable[[str], str | None]:
-    """Each of ``questions`` answered once when heard, ENOUGH to anything else, and the
+    """Each of ``questions`` answered once when heard, ANYTHING to any other line, and the
     closing line ends the conversation."""
     answered: set[str] = set()
 
@@ -102,7 +104,7 @@ def answering(questions: Sequence[str]) -> Callable[[str], str | None]:
             if qid not in answered and KEYWORDS[qid] & words:
                 answered.add(qid)
                 return ANSWERS[qid]
-        return ENOUGH
+        return ANYTHING
 
     return respond
 
@@ -340,6 +342,7 @@ async def test_a_worker_killed_mid_interview_leaves_a_resumable_session_finished
     session_id = joined["session_id"]
 
     # First worker: the candidate answers the first question; the worker dies right after.
+    # (On a loaded machine its ear may miss the question: whatever it says then is the answer.)
     candidate = ScriptedCandidate(PiperTTS(), ear, answering(["q-dupes"]))
     await candidate.join(joined["livekit_url"], joined["token"])
     talking = asyncio.create_task(candidate.interview(within_s=INTERVIEW_WITHIN_S))
@@ -390,15 +393,27 @@ async def test_a_worker_killed_mid_interview_leaves_a_resumable_session_finished
     candidate = ScriptedCandidate(PiperTTS(), ear, answering(["q-cache"]))
     await candidate.join(rejoined["livekit_url"], rejoined["token"])
     resumed_at = time.monotonic()
-    try:
-        await candidate.interview(within_s=INTERVIEW_WITHIN_S)
-    finally:
-        await candidate.leave()
+    talking = asyncio.create_task(candidate.interview(within_s=INTERVIEW_WITHIN_S))
 
     async def completed() -> bool:
-        return (await drill.session(session_id))["state"] == "completed"
+        # The session's state says when the interview is over: the candidate's own ear may
+        # mishear the closing line on a loaded machine and keep waiting for another question.
+        if (await drill.session(session_id))["state"] == "completed":
+            return True
+        if talking.done() and talking.exception() is not None:
+            heard = [h.text for h in candidate.heard]
+            pytest.fail(f"the resumed conversation broke off ({talking.exception()!r}): {heard}")
+        return False
 
-    await eventually(completed, within=60, what="the resumed session completed")
+    try:
+        await eventually(
+            completed, within=INTERVIEW_WITHIN_S + 30, what="the resumed session completed"
+        )
+    finally:
+        talking.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await talking
+        await candidate.leave()
     finished_s = time.monotonic() - resumed_at
     after = [Turn.model_validate(t) for t in (await drill.session(session_id))["turns"]]
     record = await drill.sessions.get(session_id)
@@ -406,16 +421,16 @@ async def test_a_worker_killed_mid_interview_leaves_a_resumable_session_finished
     assert record.worker_id is not None
     assert record.worker_id != first_worker_id
 
-    # Nothing stored before the kill was lost or rewritten, and the interview went on at the
-    # question without an answer: each question asked until answered, each answered once.
+    # Nothing stored before the kill was lost or rewritten, and the new worker went on at the
+    # question without an answer: an answered question is never asked again (a follow-up on it
+    # may come first), the unanswered one is answered now, and the interview closes.
     assert after[: len(before)] == before
+    resumed = after[len(before) :]
     answered_before = {t.question_id for t in before if t.kind == "answer"}
-    resumed_answers = {
-        t.question_id
-        for t in after[len(before) :]
-        if t.speaker == "candidate" and t.kind == "answer"
-    }
-    assert resumed_answers == {q.question_id for q in QUESTIONS} - answered_before
+    assert answered_before == {"q-dupes"}
+    assert not [t for t in resumed if t.kind == "question" and t.question_id in answered_before]
+    assert any(t.kind == "question" and t.question_id == "q-cache" for t in after)
+    assert any(t.kind == "answer" and t.question_id == "q-cache" for t in resumed)
     assert [t.kind for t in after if t.speaker == "interviewer"][-1] == "closing"
     print(f"\nheard after resuming: {[h.text for h in candidate.heard]}")
 
