@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -88,6 +89,59 @@ async def test_a_trailing_answer_keeps_the_floor_through_a_pause(
     assert detector.last_decision is TurnDecision.KEEP_LISTENING
     clock.seconds += 3.5  # past the eight seconds of think time
     assert await asyncio.wait_for(waiting, 1) == 1.0
+
+
+# Eleven words that do not trail off: an answer that sounds finished.
+COMPLETE = "I would put every value in a hash set to find duplicates."
+
+
+class ThinkingAudioModel:
+    """An audio end-of-turn model that answers ``probability`` only once released."""
+
+    def __init__(self, probability: float) -> None:
+        self._probability = probability
+        self.release = threading.Event()
+
+    def probability(self, pcm_16k: np.ndarray) -> float:
+        self.release.wait(5)
+        return self._probability
+
+
+async def test_a_finished_answer_does_not_wait_for_the_audio_model(clock: Clock) -> None:
+    model = ThinkingAudioModel(0.9)
+    detector = PolicyTurnDetector(
+        turn_taking_policy(settings()),
+        RecentAudio(),
+        model,  # type: ignore[arg-type]
+        now=clock,
+        poll_s=0.01,
+    )
+    silent_for(detector, clock, settings().end_of_turn_silence_ms / 1000)
+    try:
+        assert await asyncio.wait_for(detector.predict_end_of_turn(said(COMPLETE)), 1) == 1.0
+    finally:
+        model.release.set()
+    assert detector.last_decision is TurnDecision.END_TURN
+
+
+async def test_a_sure_audio_model_still_hurries_a_short_answer_once_it_has_answered(
+    clock: Clock,
+) -> None:
+    model = ThinkingAudioModel(0.9)
+    detector = PolicyTurnDetector(
+        turn_taking_policy(settings()),
+        RecentAudio(),
+        model,  # type: ignore[arg-type]
+        now=clock,
+        poll_s=0.01,
+    )
+    silent_for(detector, clock, settings().sure_end_silence_ms / 1000)
+    waiting = asyncio.ensure_future(detector.predict_end_of_turn(said("A hash set.")))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # too short to end on its words alone
+    model.release.set()
+    assert await asyncio.wait_for(waiting, 1) == 1.0
+    assert detector.last_probability == 0.9
 
 
 class Session:

@@ -111,7 +111,7 @@ class PolicyTurnDetector:
         *,
         vad_silence_s: float = 0.5,
         now: Callable[[], float] = time.time,
-        poll_s: float = 0.05,
+        poll_s: float = 0.02,
         on_words: Callable[[str], None] | None = None,
     ) -> None:
         self.policy = policy
@@ -189,7 +189,42 @@ class PolicyTurnDetector:
                 self.on_words(words)
             except Exception:  # getting ahead is an optimisation: never stop turn-taking for it
                 logger.exception("could not get the reply ready ahead of the turn's end")
-        probability = await self._audio_probability()
+        # The audio model is heard out beside the silence, not before it: its view only ever
+        # hurries a finished-sounding answer (an unsure one leaves the words to decide), so the
+        # words may end the turn while it is still listening (50-100 ms on two cores).
+        judging: asyncio.Future[float | None] | None = asyncio.ensure_future(
+            self._audio_probability()
+        )
+        probability: float | None = None
+        try:
+            while True:
+                if judging is not None and judging.done():
+                    probability = self._judged(judging, words, timeline)
+                    judging = None
+                silence_ms = self._silence_ms()
+                decision = self.policy.decide(silence_ms, words, probability)
+                self.last_decision = decision
+                if decision is TurnDecision.END_TURN:
+                    timeline.turn_end = self._now()
+                    logger.debug(
+                        "turn over",
+                        extra={"silence_ms": silence_ms, "end_of_turn_probability": probability},
+                    )
+                    return ENDS_TURN
+                await asyncio.sleep(self._poll_s)
+        finally:
+            if judging is not None:
+                judging.cancel()
+
+    def _judged(
+        self, judging: asyncio.Future[float | None], words: str, timeline: ReplyTimeline
+    ) -> float | None:
+        """The audio model's probability as the policy takes it (None: the words decide)."""
+        try:
+            probability = judging.result()
+        except Exception:  # the model failing must not end (or hold) anyone's turn
+            logger.exception("the end-of-turn model failed; the words decide")
+            return None
         self.last_probability = probability
         timeline.end_of_turn_probability = probability
         if (
@@ -197,19 +232,8 @@ class PolicyTurnDetector:
             and probability < self.policy.rules.end_of_turn_threshold
             and not self.policy.sounds_unfinished(words)
         ):
-            probability = None  # unsure audio: the words decide, with the longer silence
-        while True:
-            silence_ms = self._silence_ms()
-            decision = self.policy.decide(silence_ms, words, probability)
-            self.last_decision = decision
-            if decision is TurnDecision.END_TURN:
-                timeline.turn_end = self._now()
-                logger.debug(
-                    "turn over",
-                    extra={"silence_ms": silence_ms, "end_of_turn_probability": probability},
-                )
-                return ENDS_TURN
-            await asyncio.sleep(self._poll_s)
+            return None  # unsure audio: the words decide, with the longer silence
+        return probability
 
     async def _audio_probability(self) -> float | None:
         if self.end_of_turn is None:
