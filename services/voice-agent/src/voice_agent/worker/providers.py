@@ -18,8 +18,13 @@ from voice_agent.worker.phrasing import FollowUpRewriter
 from voice_agent.worker.settings import InterviewerSettings
 from voice_agent.worker.turn_detection import AudioEndOfTurn, load_audio_end_of_turn
 
-# A pause this long closes an utterance for the recognizer; the turn is the policy's to end.
-VAD_SILENCE_S = 0.5
+# A pause this long closes an utterance for the recognizer and asks the turn detector; the turn
+# is the policy's to end, after at least end_of_turn_silence_ms (0.55 s): Piper's own pauses
+# at commas and full stops last 0.32-0.42 s as the VAD measures them, so a shorter end would
+# cut answers mid-sentence. Closing the utterance at 0.45 s keeps each sentence whole for the
+# recognizer (a trailing "and" heard alone is misheard, and think time rests on it) and has
+# the words ready before the policy's silence is up.
+VAD_SILENCE_S = 0.45
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,9 @@ class InterviewerSettings(VoiceAgentSettings):
         ge=200,
         le=5_000,
         description="Silence after a finished-sounding answer the audio end-of-turn model "
-        "agrees with (or one of complete_answer_words) before the interviewer replies. The "
-        "recognizer closes an utterance after 0.5 s of silence, so that is the floor.",
+        "agrees with (or one of complete_answer_words) before the interviewer replies. Pauses "
+        "at commas and full stops last 0.32-0.42 s (Piper's speech, as the VAD measures them): "
+        "less than 0.5 s cuts answers mid-sentence.",
     )
     prepare_replies: bool = Field(
         default=True,
@@ -78,9 +79,10 @@ class InterviewerSettings(VoiceAgentSettings):
         default=500,
         ge=200,
         le=5_000,
-        description="Silence after a finished-sounding answer when the audio end-of-turn model "
-        "is sure (at least sure_end_of_turn_threshold) before the interviewer replies; the "
-        "recognizer closes an utterance after 0.5 s, so less than that changes nothing.",
+        description="Silence after a request ('could you repeat that', 'that's all') or a "
+        "finished-sounding answer the audio end-of-turn model is sure of (at least "
+        "sure_end_of_turn_threshold) before the interviewer replies; the recognizer closes an "
+        "utterance after 0.45 s, so less than that changes nothing.",
     )
     sure_end_of_turn_threshold: float = Field(
         default=0.7,
