@@ -161,8 +161,12 @@ def stack_missing(bench: str) -> bool:
     return True
 
 
-def bench_settings(prefix: str, *, max_sessions: int = 1) -> InterviewerSettings:
-    """Worker settings under an agent name of this run's own (no other worker takes its jobs)."""
+def bench_settings(prefix: str, *, max_sessions: int = 2) -> InterviewerSettings:
+    """Worker settings under an agent name of this run's own (no other worker takes its jobs).
+
+    Interviews run one after another, but the job of the last one may still be ending when the
+    next is dispatched: with a single slot LiveKit would drop that dispatch.
+    """
     return InterviewerSettings(
         agent_name=f"{prefix}-{uuid.uuid4().hex[:6]}",
         max_sessions=max_sessions,

@@ -6,9 +6,11 @@ process (jobs in threads) under an agent name of its own; sessions are stored in
 MongoDB-compatible server and rooms opened through the LiveKit server API, as the sessions API
 does. A scripted candidate joins each room, answers every question with Piper speech and says
 "that's all" to anything else; the delay is measured where a candidate would feel it, at the
-candidate's end of the connection. The worker's own figure (stored turn times) is printed too,
-and where the time goes: each stage of every reply (``voice_agent.worker.timeline``) measured
-from the end of the candidate's speech, with the machine's load average beside the figures.
+candidate's end of the connection: from the last audible sample of the answer sent (Piper's
+trailing silence does not count) to the first audible sample of the reply received. The
+worker's own figure (stored turn times) is printed too, and where the time goes: each stage of
+every reply (``voice_agent.worker.timeline``, including the worker's own estimate of the end of
+the speech) after that same last audible sample, with the machine's load average beside.
 
 Run: uv run python bench/voice_turn_latency.py [--sessions 2] [--questions 5]
 """
@@ -56,21 +58,24 @@ class Timelines(logging.Handler):
 
 
 def breakdown(timelines: list[dict[str, object]], heard: list[tuple[float, float]]) -> None:
-    """Each stage's p50/p95 after the end of the candidate's speech, as the worker saw it."""
-    rows: dict[str, list[float]] = {stage: [] for stage in (*STAGES, "heard")}
-    for timeline in timelines:
-        ended = timeline.get("speech_ended")
-        if not isinstance(ended, float):
-            continue
-        for stage in STAGES:
-            at = timeline.get(stage)
-            if isinstance(at, float):
-                rows[stage].append(at - ended)
-        # The candidate's own clock is this machine's: match the answer that ended nearest.
-        near = [(abs(done - ended), reply) for done, reply in heard if abs(done - ended) < 0.4]
+    """Each stage's p50/p95 after the candidate's last audible sample (one clock: this
+    machine's), the worker's own estimate of that moment first."""
+    rows: dict[str, list[float]] = {stage: [] for stage in ("speech_ended", *STAGES, "heard")}
+    for done, reply in heard:
+        # The worker's timeline of this reply: the one whose end of speech is nearest.
+        near = [
+            (abs(ended - done), timeline)
+            for timeline in timelines
+            if isinstance(ended := timeline.get("speech_ended"), float) and abs(ended - done) < 1
+        ]
         if near:
-            rows["heard"].append(min(near)[1] - ended)
-    print("where the time goes, after the end of speech as the worker's VAD placed it:")
+            timeline = min(near, key=lambda pair: pair[0])[1]
+            for stage in ("speech_ended", *STAGES):
+                at = timeline.get(stage)
+                if isinstance(at, float):
+                    rows[stage].append(at - done)
+        rows["heard"].append(reply - done)
+    print("where the time goes, after the candidate's last audible sample was sent:")
     for stage, values in rows.items():
         if values:
             print(

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 RATE = 48_000
 FRAME_SAMPLES = RATE // 100  # 10 ms
-SPEECH_RMS = 300.0  # above this a 10 ms frame of the interviewer's track is speech
+SPEECH_RMS = 300.0  # above this a 10 ms frame is speech (about -40 dBFS), either way
 BACKGROUND_TRACK = "background_audio"
 
 
@@ -43,12 +43,12 @@ class Exchange:
     """One answer and how long the interviewer took to reply to it."""
 
     answer: str
-    finished_speaking_at: float
-    reply_started_at: float | None = None
+    finished_speaking_at: float  # the end of its last audible frame, as sent
+    reply_started_at: float | None = None  # the start of the reply's first audible frame
 
     @property
     def reply_delay_s(self) -> float | None:
-        """From the end of the answer to the first audio of the reply."""
+        """From the answer's last audible sample sent to the reply's first one received."""
         if self.reply_started_at is None:
             return None
         return self.reply_started_at - self.finished_speaking_at
@@ -67,7 +67,8 @@ class ScriptedCandidate:
     room: rtc.Room = field(default_factory=rtc.Room)
     heard: list[HeardLine] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
-    # Every part spoken (an answer with pauses has several): text, first and last word sent.
+    # Every part spoken (an answer with pauses has several): text, first and last audible
+    # sample sent.
     spoken: list[HeardLine] = field(default_factory=list)
     # When each stretch of sound on the back-channel track was received.
     backchannels: list[HeardLine] = field(default_factory=list)
@@ -142,16 +143,22 @@ class ScriptedCandidate:
 
     async def _send(self, text: str, pcm: bytes) -> None:
         step = FRAME_SAMPLES * 2
+        frames = [
+            rtc.AudioFrame(pcm[start : start + step], RATE, 1, FRAME_SAMPLES)
+            for start in range(0, len(pcm) - step + 1, step)
+        ]
+        audible = [n for n, frame in enumerate(frames) if _loud(frame)] or [0, len(frames) - 1]
         self._speaking = True
-        began = time.time()
-        for start in range(0, len(pcm) - step + 1, step):
-            self._outgoing.put_nowait(
-                rtc.AudioFrame(pcm[start : start + step], RATE, 1, FRAME_SAMPLES)
-            )
+        for frame in frames:
+            self._outgoing.put_nowait(frame)
         await self._outgoing.join()
-        # The last frame is in the source's 50 ms queue: it is heard about now.
-        finished = time.time() + 0.05
+        # The last frame is in the source's 50 ms queue: it leaves about now.
+        sent = time.time() + 0.05
         self._speaking = False
+        # Piper pads speech with silence: the speech is what a listener hears, from the first
+        # audible frame to the end of the last one (frames leave in real time).
+        began = sent - (len(frames) - audible[0]) * FRAME_SAMPLES / RATE
+        finished = sent - (len(frames) - 1 - audible[-1]) * FRAME_SAMPLES / RATE
         self.exchanges.append(Exchange(text, finished))
         self.spoken.append(HeardLine(text, began, finished))
 
