@@ -30,6 +30,7 @@ from tests.integration.test_voice_sessions import (  # noqa: F401  (fixtures use
     voice,
     wait_for_copy,
 )
+from tests.integration.voice_questions import KEYWORDS, QUESTIONS
 from voice_agent.domain import BackchannelRules
 from voice_agent.speech import PiperTTS, SphinxSTT, build_language_model, word_error_rate
 from voice_agent.worker.candidate import ScriptedCandidate
@@ -38,22 +39,6 @@ from voice_agent.worker.settings import InterviewerSettings
 
 logger = logging.getLogger(__name__)
 
-QUESTIONS = [
-    Question(
-        question_id="q-dupes",
-        text="How would you find duplicate values in a very large list?",
-        kind="technical",
-        topic="algorithms",
-        key_points=["Uses a hash set for constant-time lookups", "Explains time complexity"],
-    ),
-    Question(
-        question_id="q-cache",
-        text="When would you put a cache in front of a database?",
-        kind="technical",
-        topic="system design",
-        key_points=["Reduces latency for repeated reads", "Handles cache invalidation"],
-    ),
-]
 ANSWERS: dict[str, list[str]] = {
     "q-dupes": [
         "I would use a hash set because lookups take constant time. I put each value in the "
@@ -72,10 +57,6 @@ ANSWERS: dict[str, list[str]] = {
 }
 # Said to any follow-up: after an answer it means "that is my answer", and the interview moves on.
 ENOUGH = "That's all I have on that question."
-KEYWORDS = {
-    "q-dupes": {"duplicate", "duplicates", "values", "list"},
-    "q-cache": {"cache", "database"},
-}
 
 
 def answering(

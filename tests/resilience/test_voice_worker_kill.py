@@ -37,7 +37,6 @@ from common.events import (
     SESSION_COMPLETED,
     Interview,
     InterviewCreated,
-    Question,
     SessionCompleted,
     Turn,
 )
@@ -45,6 +44,7 @@ from common.messaging import EventPublisher, create_broker, record_headers
 from common.mongo import open_client
 from tests.integration.accounts import Candidate, new_candidate, realm_admin
 from tests.integration.servers import Servers
+from tests.integration.voice_questions import KEYWORDS, QUESTIONS
 from tests.resilience.faults import ServiceProcess, eventually, free_port, stack_environment
 from voice_agent.repository import MongoSessionStore
 from voice_agent.speech import PiperTTS, SphinxSTT, build_language_model
@@ -62,29 +62,12 @@ WORKER_TIMEOUT_S = 6.0
 INTERRUPTED_WITHIN_S = 60.0
 INTERVIEW_WITHIN_S = 180.0
 
-QUESTIONS = [
-    Question(
-        question_id="q-dupes",
-        text="How would you find duplicate values in a very large list?",
-        kind="technical",
-        topic="algorithms",
-        key_points=["Uses a hash set for constant-time lookups", "Explains time complexity"],
-    ),
-    Question(
-        question_id="q-cache",
-        text="When would you put a cache in front of a database?",
-        kind="technical",
-        topic="system design",
-        key_points=["Reduces latency for repeated reads", "Handles cache invalidation"],
-    ),
-]
 ANSWERS = {
     "q-dupes": "I would use a hash set because lookups take constant time. A value that is "
     "already in the set is a duplicate, so the time complexity is linear.",
     "q-cache": "I would put a cache in front of the database to reduce latency for repeated "
     "reads, and for cache invalidation I would delete the key when the data changes.",
 }
-KEYWORDS = {"q-dupes": {"duplicate", "duplicates", "values", "list"}, "q-cache": {"cache"}}
 # Said to anything else (the greeting, a follow-up, a question the candidate's ear misheard on
 # a loaded machine): an answer of sorts, never "that's all", which before an answer ends the
 # interview early.
