@@ -58,6 +58,22 @@ def test_complete_sentences_sound_finished(words: str) -> None:
     assert not TurnTakingPolicy.sounds_unfinished(words)
 
 
+@pytest.mark.parametrize(
+    ("words", "unfinished"),
+    [
+        # The recognizer's "n" for an "and" trailing off into a pause.
+        ("the database does less work and the reads are faster n", True),
+        ("n", True),
+        # "n" in complexity ends a sentence like any other word.
+        ("the time complexity is o of n", False),
+        ("it runs in n log n", False),
+        ("sorting is o of n log n", False),
+    ],
+)
+def test_a_trailing_n_is_an_and_unless_it_is_complexity(words: str, unfinished: bool) -> None:
+    assert TurnTakingPolicy.sounds_unfinished(words) is unfinished
+
+
 def test_thresholds_are_configurable() -> None:
     patient = TurnTakingPolicy(
         TurnTakingRules(

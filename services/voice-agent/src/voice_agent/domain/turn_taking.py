@@ -26,6 +26,11 @@ _TRAILING: Final[frozenset[str]] = FILLERS | frozenset(
     for by into about as than my our their its is are was were would will could should
     """.split()
 )
+# The recognizer hears an "and" trailing off into a pause as "n" (Piper says it "'n'"); "n" is
+# otherwise a word only in complexity ("o of n", "n log n", "n squared"), after these words.
+_N_AS_A_VARIABLE: Final[frozenset[str]] = frozenset(
+    "of o log times by plus minus than to is be over".split()
+)
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,11 @@ class TurnTakingPolicy:
         if stripped.endswith((",", "...", "\u2026", "-", "\u2014", ":")):
             return True
         tokens = normalize(stripped).split()
-        return bool(tokens) and tokens[-1] in _TRAILING
+        if not tokens:
+            return False
+        if tokens[-1] == "n":
+            return len(tokens) == 1 or tokens[-2] not in _N_AS_A_VARIABLE
+        return tokens[-1] in _TRAILING
 
     @staticmethod
     def _prompt_after(silence_ms: int, limit_ms: int) -> TurnDecision:

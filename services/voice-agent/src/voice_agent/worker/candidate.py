@@ -80,6 +80,8 @@ class ScriptedCandidate:
         self._incoming: asyncio.Queue[tuple[float, rtc.AudioFrame]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._speaking = False
+        # Set when the interviewer leaves the room: the interview is over, whatever was heard.
+        self._interviewer_left = asyncio.Event()
 
     async def join(self, url: str, token: str) -> None:
         """Connect, publish the microphone and start listening to the interviewer."""
@@ -95,6 +97,12 @@ class ScriptedCandidate:
             else:
                 self._tasks.append(asyncio.create_task(self._listen(track)))
 
+        @self.room.on("participant_disconnected")
+        def _left(participant: rtc.RemoteParticipant) -> None:
+            if participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT:
+                logger.info("the interviewer left the room")
+                self._interviewer_left.set()
+
         await self.room.connect(url, token)
         track = rtc.LocalAudioTrack.create_audio_track("microphone", self._source)
         await self.room.local_participant.publish_track(
@@ -103,10 +111,13 @@ class ScriptedCandidate:
         self._tasks.append(asyncio.create_task(self._microphone()))
 
     async def interview(self, within_s: float) -> None:
-        """Listen and answer until ``respond`` says the interview is over (or time runs out)."""
+        """Listen and answer until ``respond`` says the interview is over, or the interviewer
+        leaves the room (a misheard goodbye is still a goodbye), or time runs out."""
         async with asyncio.timeout(within_s):
             while True:
-                line = await self._next_line()
+                line = await self._next_line_unless_left()
+                if line is None:
+                    return
                 self.heard.append(line)
                 if self.exchanges and self.exchanges[-1].reply_started_at is None:
                     self.exchanges[-1].reply_started_at = line.started_at
@@ -192,6 +203,18 @@ class ScriptedCandidate:
                 last.ended_at = at
             else:
                 self.backchannels.append(HeardLine("", at - frame.duration, at))
+
+    async def _next_line_unless_left(self) -> HeardLine | None:
+        """The interviewer's next line, or None once they have left the room without one."""
+        line = asyncio.ensure_future(self._next_line())
+        left = asyncio.ensure_future(self._interviewer_left.wait())
+        try:
+            await asyncio.wait({line, left}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            left.cancel()
+            if not line.done():
+                line.cancel()
+        return line.result() if line.done() and not line.cancelled() else None
 
     async def _next_line(self) -> HeardLine:
         """The interviewer's next stretch of speech, once followed by ``end_of_line_s`` quiet."""

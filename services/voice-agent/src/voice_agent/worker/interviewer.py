@@ -265,7 +265,10 @@ class Interviewer(Agent):
                 audio: NotGivenOr[AsyncIterable[rtc.AudioFrame]] = NOT_GIVEN
                 if self.session.output.audio is not None:
                     audio = self._audio(line.style, text, first)
-                handle = self.session.say(text, audio=audio, allow_interruptions=True)
+                # A goodbye is said to the end: words over it are not a turn to answer.
+                handle = self.session.say(
+                    text, audio=audio, allow_interruptions=line.kind != "closing"
+                )
                 self._spawn(
                     self._after_spoken(line, text, handle, reply_to if n == 0 else None, first)
                 )
