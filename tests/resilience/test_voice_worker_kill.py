@@ -60,6 +60,8 @@ READY_WITHIN_S = 240.0
 HEARTBEAT_S = 1.0
 WORKER_TIMEOUT_S = 6.0
 INTERRUPTED_WITHIN_S = 60.0
+# Job processes check on their worker every second.
+ORPHANS_END_WITHIN_S = 30.0
 INTERVIEW_WITHIN_S = 180.0
 
 ANSWERS = {
@@ -289,13 +291,20 @@ async def completed_events(drill: Drill, session_id: str) -> list[dict[str, Any]
     return [v for v in found if v["data"]["session_id"] == session_id]
 
 
-def group_alive(pid: int) -> bool:
-    """Whether any process of the group ``pid`` leads is still running."""
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def worker_children(group: int) -> set[int]:
+    """The job processes of the worker that led process group ``group``: the processes of the
+    group forked by another one of it (multiprocessing's fork server forks the jobs)."""
+    members = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after it
+            pid, rest = stat.read_text().split(" (", 1)
+        except OSError:
+            continue  # ended meanwhile
+        fields = rest.rsplit(") ", 1)[1].split()
+        if int(fields[2]) == group:
+            members[int(pid)] = int(fields[1])
+    return {pid for pid, parent in members.items() if parent in members}
 
 
 async def test_a_worker_killed_mid_interview_leaves_a_resumable_session_finished_by_another(
@@ -346,6 +355,8 @@ async def test_a_worker_killed_mid_interview_leaves_a_resumable_session_finished
     first_worker_id = record.worker_id
     assert first_worker.process is not None
     group = first_worker.process.pid
+    job_processes = worker_children(group)
+    assert job_processes, "the worker runs its interviews in job processes of its own"
     status = first_worker.kill()
     killed_at = time.monotonic()
     talking.cancel()
@@ -363,7 +374,14 @@ async def test_a_worker_killed_mid_interview_leaves_a_resumable_session_finished
     before = [Turn.model_validate(t) for t in view["turns"]]
     assert before == at_kill
     assert any(t.kind == "answer" and t.question_id == "q-dupes" for t in before)
-    orphans = group_alive(group)
+    # Its job processes notice the worker is gone and exit (before, they all stayed, the one
+    # with the interview in the room, so a resume dispatched nobody).
+    await eventually(
+        lambda: not (worker_children(group) & job_processes),
+        within=ORPHANS_END_WITHIN_S,
+        what="the killed worker's job processes ended",
+    )
+    orphans_s = time.monotonic() - killed_at
 
     # A second worker; the candidate resumes and finishes the interview with it.
     second_worker = drill.worker()
@@ -425,7 +443,8 @@ async def test_a_worker_killed_mid_interview_leaves_a_resumable_session_finished
     print(
         f"worker SIGKILL drill: killed with {len(before)} turns stored (first answer in); "
         f"interrupted {interrupted_s:.1f}s later (worker timeout {WORKER_TIMEOUT_S:.0f}s); "
-        f"worker's job processes outlived it: {orphans}; resumed on a second worker and "
+        f"its {len(job_processes)} job process(es) gone by {orphans_s:.1f}s after the kill; "
+        f"resumed on a second worker and "
         f"completed {finished_s:.1f}s after rejoining; {len(after)} turns in one "
         f"SessionCompleted ({len(events)} record(s))"
     )

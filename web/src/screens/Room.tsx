@@ -95,6 +95,17 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
     [interviewId],
   );
 
+  // A fresh look at the session: shown, and once it has ended, its feedback is next (true).
+  const settle = useCallback(
+    (id: string, found: SessionView): boolean => {
+      setView(found);
+      if (!ENDED_STATES.includes(found.state)) return false;
+      finish(id);
+      return true;
+    },
+    [finish],
+  );
+
   const connect = useCallback(
     async (join: SessionJoin) => {
       const lk = new Room({
@@ -149,9 +160,8 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
         void api
           .voiceSession(join.session_id)
           .then((found) => {
-            setView(found);
-            if (ENDED_STATES.includes(found.state)) finish(join.session_id);
-            else setPhase({ kind: "dropped", why: dropReason(reason) });
+            if (settle(join.session_id, found)) return;
+            setPhase({ kind: "dropped", why: dropReason(reason) });
           })
           .catch(() => setPhase({ kind: "dropped", why: dropReason(reason) }));
       });
@@ -178,7 +188,7 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
       setMuted(false);
       setPhase({ kind: "live" });
     },
-    [api, finish],
+    [api, settle],
   );
 
   const join = async (resume: boolean) => {
@@ -247,63 +257,26 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
   // While live, follow the session: the question number, and the end of the interview.
   useEffect(() => {
     if (phase.kind !== "live" || !sessionId) return;
-    let stopped = false;
-    const follow = async () => {
-      while (!stopped) {
-        try {
-          const found = await api.voiceSession(sessionId);
-          if (stopped) return;
-          setView(found);
-          if (ENDED_STATES.includes(found.state)) {
-            finish(sessionId);
-            return;
-          }
-        } catch {
-          // A missed poll is harmless; the room's own events report a real drop.
-        }
-        await sleep(2500);
-      }
-    };
-    void follow();
-    return () => {
-      stopped = true;
-    };
-  }, [api, phase.kind, sessionId, finish]);
+    // A missed poll is harmless; the room's own events report a real drop.
+    return pollSession(api, sessionId, 2500, (found) => settle(sessionId, found));
+  }, [api, phase.kind, sessionId, settle]);
 
   // Out of the room: wait until the session can be resumed, or has ended (then its feedback is
   // next).
   useEffect(() => {
     if ((phase.kind !== "dropped" && phase.kind !== "left") || !sessionId) return;
     setResumable(false);
-    let stopped = false;
-    const watch = async () => {
-      while (!stopped) {
-        try {
-          const found = await api.voiceSession(sessionId);
-          if (stopped) return;
-          setView(found);
-          if (ENDED_STATES.includes(found.state)) {
-            finish(sessionId);
-            return;
-          }
-          // After a leave the interviewer goes too: wait until it has (interrupted), so the
-          // resume sends in a new one. After a network drop it stays in the room waiting for the
-          // candidate, so the session stays live and the resume rejoins it there.
-          if (found.state === "interrupted" || phase.kind === "dropped") {
-            setResumable(true);
-            return;
-          }
-        } catch {
-          // Unreachable for now: keep the button off and look again.
-        }
-        await sleep(1500);
-      }
-    };
-    void watch();
-    return () => {
-      stopped = true;
-    };
-  }, [api, phase.kind, sessionId, finish]);
+    // Unreachable for a while: the button stays off and the next look decides.
+    return pollSession(api, sessionId, 1500, (found) => {
+      if (settle(sessionId, found)) return true;
+      // After a leave the interviewer goes too: wait until it has (interrupted), so the resume
+      // sends in a new one. After a network drop it stays in the room waiting for the
+      // candidate, so the session stays live and the resume rejoins it there.
+      if (found.state !== "interrupted" && phase.kind !== "dropped") return false;
+      setResumable(true);
+      return true;
+    });
+  }, [api, phase.kind, sessionId, settle]);
 
   useEffect(
     () => () => {
@@ -504,6 +477,33 @@ function dropReason(reason?: DisconnectReason): string {
     default:
       return "network trouble";
   }
+}
+
+/**
+ * Looks at the session every `everyMs` until `seen` says that is enough (a failed look is
+ * tried again). The returned function stops it (an effect's cleanup).
+ */
+function pollSession(
+  api: MocksyApi,
+  sessionId: string,
+  everyMs: number,
+  seen: (found: SessionView) => boolean,
+): () => void {
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      try {
+        const found = await api.voiceSession(sessionId);
+        if (stopped || seen(found)) return;
+      } catch {
+        // Not reachable this time: look again.
+      }
+      await sleep(everyMs);
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
 }
 
 async function startWhenKnown(api: MocksyApi, interviewId: string): Promise<SessionJoin> {

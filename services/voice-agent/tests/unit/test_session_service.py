@@ -87,6 +87,16 @@ def sweeper(
     return SessionSweeper(sessions, rooms, POLICY, metrics=metrics, clock=clock)
 
 
+@pytest.fixture
+async def taken(
+    service: SessionService, sessions: MongoSessionStore, interview: Interview, clock: ManualClock
+) -> str:
+    """A session Ada started that worker-a has taken: its id."""
+    grant = await service.start(ADA, interview.id)
+    await sessions.activate(grant.session_id, "worker-a", clock())
+    return grant.session_id
+
+
 def completed_events(sessions: MongoSessionStore) -> list[SessionCompleted]:
     events = []
     for collection in sessions.outbox_collections:
@@ -230,25 +240,22 @@ async def test_a_finished_session_cannot_be_resumed(
 
 
 async def test_a_dead_worker_leaves_the_session_interrupted_with_its_transcript(
-    service: SessionService,
+    taken: str,
     sessions: MongoSessionStore,
     sweeper: SessionSweeper,
-    interview: Interview,
     clock: ManualClock,
     metrics: VoiceAgentMetrics,
 ) -> None:
-    grant = await service.start(ADA, interview.id)
-    await sessions.activate(grant.session_id, "worker-a", clock())
     for n in range(3):
-        await sessions.append_turn(grant.session_id, answer(n), "q-dupes", index=n)
+        await sessions.append_turn(taken, answer(n), "q-dupes", index=n)
 
     clock.advance(seconds=29)
     assert (await sweeper.sweep_once()).interrupted == ()
     clock.advance(seconds=2)
     report = await sweeper.sweep_once()
 
-    assert report.interrupted == (grant.session_id,)
-    session = await sessions.get(grant.session_id)
+    assert report.interrupted == (taken,)
+    session = await sessions.get(taken)
     assert session is not None
     assert session.state == "interrupted"
     assert session.turns == tuple(answer(n) for n in range(3))
@@ -257,58 +264,49 @@ async def test_a_dead_worker_leaves_the_session_interrupted_with_its_transcript(
 
 
 async def test_a_worker_that_was_only_slow_gets_its_session_back(
-    service: SessionService,
+    taken: str,
     sessions: MongoSessionStore,
     sweeper: SessionSweeper,
-    interview: Interview,
     clock: ManualClock,
 ) -> None:
-    grant = await service.start(ADA, interview.id)
-    await sessions.activate(grant.session_id, "worker-a", clock())
     clock.advance(seconds=45)
-    assert (await sweeper.sweep_once()).interrupted == (grant.session_id,)
+    assert (await sweeper.sweep_once()).interrupted == (taken,)
 
-    assert await sessions.heartbeat(grant.session_id, "worker-a", clock.advance(seconds=1))
+    assert await sessions.heartbeat(taken, "worker-a", clock.advance(seconds=1))
     clock.advance(seconds=121)  # past the grace period, but the worker kept going
-    await sessions.heartbeat(grant.session_id, "worker-a", clock())
+    await sessions.heartbeat(taken, "worker-a", clock())
     report = await sweeper.sweep_once()
 
     assert report.ended_early == ()
-    session = await sessions.get(grant.session_id)
+    session = await sessions.get(taken)
     assert session is not None
     assert session.state == "active"
 
 
 async def test_heartbeats_while_the_candidate_is_away_do_not_end_the_wait(
-    service: SessionService,
+    taken: str,
     sessions: MongoSessionStore,
     sweeper: SessionSweeper,
-    interview: Interview,
     clock: ManualClock,
 ) -> None:
-    grant = await service.start(ADA, interview.id)
-    await sessions.activate(grant.session_id, "worker-a", clock())
-    await sessions.set_state(grant.session_id, "interrupted", at=clock())  # candidate left
+    await sessions.set_state(taken, "interrupted", at=clock())  # candidate left
     for _ in range(25):
-        await sessions.heartbeat(grant.session_id, "worker-a", clock.advance(seconds=5))
+        await sessions.heartbeat(taken, "worker-a", clock.advance(seconds=5))
 
-    assert (await sweeper.sweep_once()).ended_early == (grant.session_id,)
+    assert (await sweeper.sweep_once()).ended_early == (taken,)
 
 
 async def test_a_heartbeating_worker_keeps_its_session_active(
-    service: SessionService,
+    taken: str,
     sessions: MongoSessionStore,
     sweeper: SessionSweeper,
-    interview: Interview,
     clock: ManualClock,
 ) -> None:
-    grant = await service.start(ADA, interview.id)
-    await sessions.activate(grant.session_id, "worker-a", clock())
     for _ in range(10):
-        await sessions.heartbeat(grant.session_id, "worker-a", clock.advance(seconds=5))
+        await sessions.heartbeat(taken, "worker-a", clock.advance(seconds=5))
         await sweeper.sweep_once()
 
-    session = await sessions.get(grant.session_id)
+    session = await sessions.get(taken)
     assert session is not None
     assert session.state == "active"
 
@@ -341,22 +339,20 @@ async def test_a_candidate_who_does_not_return_within_the_grace_period_ends_earl
 
 
 async def test_resuming_gives_the_candidate_a_fresh_grace_period(
+    taken: str,
     service: SessionService,
     sessions: MongoSessionStore,
     sweeper: SessionSweeper,
-    interview: Interview,
     clock: ManualClock,
 ) -> None:
-    grant = await service.start(ADA, interview.id)
-    await sessions.activate(grant.session_id, "worker-a", clock())
-    await sessions.set_state(grant.session_id, "interrupted", at=clock())
+    await sessions.set_state(taken, "interrupted", at=clock())
 
     clock.advance(seconds=100)
-    await service.resume(ADA, grant.session_id)
+    await service.resume(ADA, taken)
     clock.advance(seconds=100)  # 200 s after the drop, 100 s after resuming
     assert (await sweeper.sweep_once()).ended_early == ()
     clock.advance(seconds=21)
-    assert (await sweeper.sweep_once()).ended_early == (grant.session_id,)
+    assert (await sweeper.sweep_once()).ended_early == (taken,)
 
 
 async def test_a_session_no_worker_ever_took_fails(
@@ -381,21 +377,18 @@ async def test_a_session_no_worker_ever_took_fails(
 
 
 async def test_two_sweepers_at_once_announce_an_ended_session_once(
-    service: SessionService,
+    taken: str,
     sessions: MongoSessionStore,
     rooms: FakeRooms,
-    interview: Interview,
     clock: ManualClock,
 ) -> None:
-    grant = await service.start(ADA, interview.id)
-    await sessions.activate(grant.session_id, "worker-a", clock())
-    await sessions.set_state(grant.session_id, "interrupted", at=clock())
+    await sessions.set_state(taken, "interrupted", at=clock())
     clock.advance(minutes=5)
     replicas = [SessionSweeper(sessions, rooms, POLICY, clock=clock) for _ in range(2)]
 
     reports = [await replica.sweep_once() for replica in replicas]
 
-    assert [r.ended_early for r in reports] == [(grant.session_id,), ()]
+    assert [r.ended_early for r in reports] == [(taken,), ()]
     assert len(completed_events(sessions)) == 1
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Final
@@ -296,9 +299,36 @@ class InterviewJob:
                 return
 
 
-def prewarm(proc: JobProcess) -> None:
-    """Load the shared models when a job process starts, before any job arrives."""
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, under another user
+    return True
+
+
+def _exit_once_orphaned(worker_pid: int, every_s: float = 1.0) -> None:
+    """(A thread of each job process.) Exit as soon as the worker is gone; nothing else would
+    ever end the process, and one with an interview would stay in the room, so a resume could
+    not send a new interviewer. Measured: its interview's event loop makes no more progress
+    then (nothing reads the worker's end of its channel), so only a thread can end it. Every
+    turn is stored as it happens, and the sessions API marks the session interrupted once its
+    heartbeats stop."""
+    while _running(worker_pid):
+        time.sleep(every_s)
+    os._exit(0)
+
+
+def prewarm(proc: JobProcess, worker_pid: int | None = None) -> None:
+    """Load the shared models when a job process starts, before any job arrives; watch the
+    worker process ``worker_pid`` and exit if it dies."""
     proc.userdata[MODELS_KEY] = load_shared_models()
+    if worker_pid is not None and worker_pid != os.getpid():
+        threading.Thread(
+            target=_exit_once_orphaned, args=(worker_pid,), name="orphan-watch", daemon=True
+        ).start()
 
 
 async def conduct_interview(ctx: JobContext, settings: InterviewerSettings | None = None) -> None:
@@ -357,7 +387,8 @@ def build_server(
         drain_timeout=settings.drain_timeout_s,
         num_idle_processes=min(2, settings.max_sessions),
         initialize_process_timeout=120.0,
-        setup_fnc=prewarm,
+        # Each job process watches this one: a SIGKILLed worker leaves no process behind.
+        setup_fnc=partial(prewarm, worker_pid=os.getpid()),
         port=settings.worker_http_port if http_port is None else http_port,
         prometheus_port=metrics_port,
         prometheus_multiproc_dir=(
