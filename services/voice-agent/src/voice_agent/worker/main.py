@@ -312,8 +312,8 @@ def _running(pid: int) -> bool:
 def _exit_once_orphaned(worker_pid: int, every_s: float = 1.0) -> None:
     """(A thread of each job process.) Exit as soon as the worker is gone; nothing else would
     ever end the process, and one with an interview would stay in the room, so a resume could
-    not send a new interviewer. Measured: its interview's event loop makes no more progress
-    then (nothing reads the worker's end of its channel), so only a thread can end it. Every
+    not send a new interviewer. Observed in the kill drill: the interview's event loop makes no
+    more progress then (it never reached its own clean-up), so only a thread can end it. Every
     turn is stored as it happens, and the sessions API marks the session interrupted once its
     heartbeats stop."""
     while _running(worker_pid):
