@@ -1,4 +1,4 @@
-"""Rendered Kubernetes manifests, compose file and Dockerfiles, loaded once per test session."""
+"""Rendered Kubernetes manifests and the compose file, loaded once per test session."""
 
 from __future__ import annotations
 

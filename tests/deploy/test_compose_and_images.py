@@ -1,11 +1,14 @@
-"""docker-compose.yml, the Dockerfiles and .env.example agree with the services they run."""
+"""docker-compose.yml, the service image and .env.example agree with the services they run."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import subprocess
+import threading
 import tomllib
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from pydantic import AliasChoices
 
 from common.settings import BaseServiceSettings
 from tests.deploy.conftest import REPO
+from tests.deploy.dockerfile import Image, read_image
 
 # service folder -> (compose service, env prefix, HTTP port)
 SERVICES = {
@@ -32,6 +36,14 @@ WORKSPACE_MEMBERS = sorted(
     )
     for p in REPO.glob(pattern)
 )
+# The arguments the image gives its console script when it is given none.
+EXPECTED_DEFAULT_ARGS = {
+    "interview-builder": ["serve"],
+    "voice-agent": ["serve"],
+    "scoring": ["serve"],
+}
+SERVICE_DOCKERFILE = "deploy/docker/service.Dockerfile"
+VENV_BIN = REPO / ".venv" / "bin"
 # Settings fields that are not configuration an operator sets.
 INTERNAL_FIELDS = {"service_name"}
 
@@ -123,8 +135,6 @@ def test_compose_runs_the_real_servers_every_service_and_two_voice_workers(
         for v in services["keycloak"]["volumes"]
     )
     assert {"livekit", "prometheus", "grafana", "kafka-topics"} <= set(services)
-    for folder, (name, _, _) in SERVICES.items():
-        assert services[name]["build"]["dockerfile"] == f"services/{folder}/Dockerfile"
     worker = services["voice-worker"]
     assert worker["deploy"]["replicas"] == 2
     assert worker["command"] == ["worker", "start"]
@@ -158,12 +168,16 @@ def test_prometheus_scrapes_every_service_and_the_workers() -> None:
     assert "names: [voice-worker], type: A, port: 8081" in config
 
 
-# ---------------------------------------------------------------- Dockerfiles
+# ---------------------------------------------------------------- the service image
+# One Dockerfile builds every service; each compose service's build args pick which, so the
+# checks below read the image each service's args make.
 
 
-def dockerfile(folder: str) -> str:
-    """The text of a service's Dockerfile."""
-    return (REPO / "services" / folder / "Dockerfile").read_text()
+def image(compose: dict[str, Any], folder: str) -> Image:
+    """The image compose builds for the service in ``services/<folder>``."""
+    build = compose["services"][SERVICES[folder][0]]["build"]
+    args = {name: str(value) for name, value in build["args"].items()}
+    return read_image((REPO / build["dockerfile"]).read_text(), args)
 
 
 def console_scripts(folder: str) -> dict[str, str]:
@@ -173,46 +187,175 @@ def console_scripts(folder: str) -> dict[str, str]:
     return scripts
 
 
+def run_in_image_env(
+    built: Image, argv: tuple[str, ...], path: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` here with the image's environment, commands found first in ``path``."""
+    environment = {**built.env, **env, "PATH": f"{path}:{os.environ['PATH']}"}
+    return subprocess.run(
+        list(argv), env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def installs_dependencies_only(run: str) -> bool:
+    """Whether a RUN is the sync that installs third-party dependencies, not the workspace."""
+    return "--no-install-workspace" in run
+
+
+def test_compose_builds_every_service_and_the_worker_from_the_one_dockerfile(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    for name, _, _ in SERVICES.values():
+        assert services[name]["build"]["context"] == "."
+        assert services[name]["build"]["dockerfile"] == SERVICE_DOCKERFILE
+    assert services["voice-worker"]["build"] == services["voice-agent"]["build"]
+    assert services["voice-worker"]["image"] == services["voice-agent"]["image"]
+
+
 @pytest.mark.parametrize("folder", SERVICES)
-def test_image_is_built_in_two_stages_from_the_lock(folder: str) -> None:
-    text = dockerfile(folder)
-    assert len(re.findall(r"^FROM ", text, flags=re.MULTILINE)) == 2
+def test_compose_gives_the_image_every_build_arg_it_needs_and_no_other(
+    compose: dict[str, Any], folder: str
+) -> None:
+    built = image(compose, folder)
+    # BuildKit ignores an arg no ARG declares (a typo would go unnoticed but for a warning).
+    assert built.unused_args == frozenset()
+    required = re.findall(r"^ARG (\w+)$", (REPO / SERVICE_DOCKERFILE).read_text(), re.MULTILINE)
+    assert required, "the Dockerfile declares no required ARG"
+    given = compose["services"][SERVICES[folder][0]]["build"]["args"]
+    assert set(required) <= set(given), f"missing {set(required) - set(given)}"
+
+
+@pytest.mark.parametrize("folder", SERVICES)
+def test_image_is_built_in_two_stages_from_the_lock(compose: dict[str, Any], folder: str) -> None:
+    builder, runtime = image(compose, folder).stages
     package = f"mocksy-{folder}"
-    assert f"uv sync --locked --no-dev --no-install-workspace --package {package}" in text
-    assert f"uv sync --locked --no-dev --no-editable --package {package}" in text
-    assert "COPY --from=builder /app/.venv /app/.venv" in text
+    runs = builder.texts("RUN")
+    assert any(
+        re.search(rf'uv sync --locked --no-dev --no-install-workspace --package "?{package}"?$', r)
+        for r in runs
+    ), runs
+    assert any(
+        re.search(rf'uv sync --locked --no-dev --no-editable --package "?{package}"?$', r)
+        for r in runs
+    ), runs
+    assert "--from=builder /app/.venv /app/.venv" in runtime.texts("COPY")
 
 
 @pytest.mark.parametrize("folder", SERVICES)
-def test_image_copies_every_workspace_manifest_so_the_lock_check_passes(folder: str) -> None:
-    # The lock made in the image covers every member: a new member needs a COPY line.
-    text = dockerfile(folder)
+def test_image_copies_every_manifest_before_the_dependencies_and_its_sources_after(
+    compose: dict[str, Any], folder: str
+) -> None:
+    # The lock made in the image covers every member: a new member needs a COPY line. Sources
+    # come after the dependency layer so that editing them keeps that layer cached.
+    builder = image(compose, folder).stages[0]
+    steps = [(i.keyword, i.text) for i in builder.instructions]
+    dependencies = next(
+        n for n, (k, text) in enumerate(steps) if k == "RUN" and installs_dependencies_only(text)
+    )
     for member in WORKSPACE_MEMBERS:
-        assert f"COPY {member}/pyproject.toml {member}/" in text, member
+        assert steps.index(("COPY", f"{member}/pyproject.toml {member}/")) < dependencies, member
+    copied_before = [text.split()[:-1] for k, text in steps[:dependencies] if k == "COPY"]
+    assert all(
+        source.endswith(("pyproject.toml", "constraints.txt"))
+        for sources in copied_before
+        for source in sources
+    ), copied_before
+    for sources in ("libs/common/", f"services/{folder}/"):
+        assert steps.index(("COPY", f"{sources} {sources}")) > dependencies, sources
 
 
 @pytest.mark.parametrize("folder", SERVICES)
-def test_image_runs_as_a_non_root_user_and_checks_health(folder: str) -> None:
-    text = dockerfile(folder)
+def test_image_runs_as_a_non_root_user_on_all_interfaces_at_its_port(
+    compose: dict[str, Any], folder: str
+) -> None:
+    built = image(compose, folder)
     _, prefix, port = SERVICES[folder]
-    assert re.search(r"^USER 10001:10001$", text, flags=re.MULTILINE)
-    assert "/healthz" in text.split("HEALTHCHECK", 1)[1]
-    assert f"{prefix}HTTP_HOST=0.0.0.0" in text
-    assert f"{prefix}HTTP_PORT={port}" in text
-    assert re.search(rf"^EXPOSE {port}\b", text, flags=re.MULTILINE)
+    assert built.user == "10001:10001"
+    assert built.env[f"{prefix}HTTP_HOST"] == "0.0.0.0"
+    assert built.env[f"{prefix}HTTP_PORT"] == str(port)
+    assert built.exposed[0] == str(port)
+    assert built.exposed[1:] == (("8081",) if folder == "voice-agent" else ())
 
 
 @pytest.mark.parametrize("folder", SERVICES)
-def test_image_entrypoint_is_the_services_console_script(folder: str) -> None:
-    scripts = console_scripts(folder)
-    entrypoint = re.search(r'^ENTRYPOINT \["([^"]+)"\]', dockerfile(folder), flags=re.MULTILINE)
-    assert entrypoint is not None
-    if scripts:  # a service whose CLI has not landed keeps the planned name
-        assert entrypoint.group(1) in scripts
+def test_image_health_check_asks_the_services_own_port_for_healthz(
+    compose: dict[str, Any], folder: str
+) -> None:
+    built = image(compose, folder)
+    _, prefix, _ = SERVICES[folder]
+    asked: list[str] = []
+
+    class Healthz(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Healthz)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        # The service's port variable moved to where this server listens: the check follows it.
+        healthy = run_in_image_env(
+            built, built.healthcheck, VENV_BIN, **{f"{prefix}HTTP_PORT": str(server.server_port)}
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert healthy.returncode == 0, healthy.stderr
+    assert asked == ["/healthz"]
+    down = run_in_image_env(
+        built, built.healthcheck, VENV_BIN, **{f"{prefix}HTTP_PORT": str(server.server_port)}
+    )
+    assert down.returncode != 0
 
 
-def test_voice_image_carries_espeak_ng() -> None:
-    assert "apt-get install --yes --no-install-recommends espeak-ng" in dockerfile("voice-agent")
+@pytest.mark.parametrize("folder", SERVICES)
+def test_image_runs_the_services_console_script_with_the_arguments_it_is_given(
+    compose: dict[str, Any], folder: str, tmp_path: Path
+) -> None:
+    built = image(compose, folder)
+    command = built.env["MOCKSY_IMAGE_COMMAND"]
+    assert command in console_scripts(folder)
+    # A stand-in for the console script that prints how it was called.
+    (tmp_path / command).write_text('#!/bin/sh\nprintf "%s|" "${0##*/}" "$@"\n')
+    (tmp_path / command).chmod(0o755)
+    given = run_in_image_env(built, (*built.entrypoint, "worker", "start now"), tmp_path)
+    assert given.stdout == f"{command}|worker|start now|", given.stderr
+    default = run_in_image_env(built, built.entrypoint + built.cmd, tmp_path)
+    expected = "".join(f"{word}|" for word in [command, *EXPECTED_DEFAULT_ARGS.get(folder, [])])
+    assert default.stdout == expected, default.stderr
+
+
+@pytest.mark.parametrize("folder", EXPECTED_DEFAULT_ARGS)
+def test_the_command_the_image_runs_by_default_exists(compose: dict[str, Any], folder: str) -> None:
+    built = image(compose, folder)
+    default_args = built.env["MOCKSY_IMAGE_DEFAULT_ARGS"].split()
+    assert default_args == EXPECTED_DEFAULT_ARGS[folder]
+    # The real console script, through the image's entrypoint; argparse rejects an unknown command.
+    result = run_in_image_env(built, (*built.entrypoint, *default_args, "--help"), VENV_BIN)
+    assert result.returncode == 0, result.stderr
+    assert f"{built.env['MOCKSY_IMAGE_COMMAND']} {' '.join(default_args)}" in result.stdout
+
+
+@pytest.mark.parametrize("folder", SERVICES)
+def test_only_the_voice_image_installs_system_packages(
+    compose: dict[str, Any], folder: str
+) -> None:
+    runtime = image(compose, folder).stages[-1]
+    apt = [r for r in runtime.texts("RUN") if "apt-get" in r]
+    assert len(apt) == 1, apt
+    guard = re.match(
+        r'if \[ -n "([^"]*)" \]; then apt-get update '
+        r"&& apt-get install --yes --no-install-recommends \1 ",
+        apt[0],
+    )
+    assert guard is not None, apt[0]
+    assert guard.group(1) == ("espeak-ng" if folder == "voice-agent" else "")
 
 
 def test_docker_context_keeps_what_the_images_copy() -> None:
@@ -223,23 +366,14 @@ def test_docker_context_keeps_what_the_images_copy() -> None:
     assert "**/.git" in ignored
 
 
-def test_dockerfiles_exist_for_every_service() -> None:
+def test_no_service_keeps_a_dockerfile_of_its_own() -> None:
     folders = {p.name for p in (REPO / "services").iterdir() if (p / "pyproject.toml").exists()}
     assert folders == set(SERVICES)
-    assert all(Path(REPO / "services" / f / "Dockerfile").exists() for f in folders)
+    assert (REPO / SERVICE_DOCKERFILE).exists()
+    assert sorted(REPO.glob("services/*/Dockerfile")) == []
 
 
 def test_env_example_values_are_accepted_by_every_service() -> None:
     for settings in settings_classes():
         loaded = settings(_env_file=REPO / ".env.example")
         assert loaded.environment == "development", settings.__name__
-
-
-@pytest.mark.parametrize("folder", ["interview-builder", "voice-agent", "scoring"])
-def test_the_command_the_image_runs_exists(folder: str) -> None:
-    command = re.search(r'^CMD \["([^"]+)"\]', dockerfile(folder), flags=re.MULTILINE)
-    assert command is not None
-    script = REPO / ".venv" / "bin" / next(iter(console_scripts(folder)))
-    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    assert command.group(1) in result.stdout, f"{script.name} has no `{command.group(1)}`"
