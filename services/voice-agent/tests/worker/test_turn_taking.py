@@ -107,15 +107,20 @@ class ThinkingAudioModel:
         return self._probability
 
 
-async def test_a_finished_answer_does_not_wait_for_the_audio_model(clock: Clock) -> None:
-    model = ThinkingAudioModel(0.9)
-    detector = PolicyTurnDetector(
+def detector_asking(model: ThinkingAudioModel, clock: Clock) -> PolicyTurnDetector:
+    """The worker's turn detector with ``model`` as its audio end-of-turn model."""
+    return PolicyTurnDetector(
         turn_taking_policy(settings()),
         RecentAudio(),
         model,  # type: ignore[arg-type]
         now=clock,
         poll_s=0.01,
     )
+
+
+async def test_a_finished_answer_does_not_wait_for_the_audio_model(clock: Clock) -> None:
+    model = ThinkingAudioModel(0.9)
+    detector = detector_asking(model, clock)
     silent_for(detector, clock, settings().end_of_turn_silence_ms / 1000)
     try:
         assert await asyncio.wait_for(detector.predict_end_of_turn(said(COMPLETE)), 1) == 1.0
@@ -128,13 +133,7 @@ async def test_a_sure_audio_model_still_hurries_a_short_answer_once_it_has_answe
     clock: Clock,
 ) -> None:
     model = ThinkingAudioModel(0.9)
-    detector = PolicyTurnDetector(
-        turn_taking_policy(settings()),
-        RecentAudio(),
-        model,  # type: ignore[arg-type]
-        now=clock,
-        poll_s=0.01,
-    )
+    detector = detector_asking(model, clock)
     silent_for(detector, clock, settings().sure_end_silence_ms / 1000)
     waiting = asyncio.ensure_future(detector.predict_end_of_turn(said("A hash set.")))
     await asyncio.sleep(0.05)
