@@ -65,6 +65,12 @@ async function interview(
   await expect(page.getByRole("heading", { name: "Categories" })).toBeVisible();
   await expect(page.locator(".categories > li")).toHaveCount(5);
   await expect(page.getByRole("heading", { name: "Question by question" })).toBeVisible();
+  // The report explains its scores: a final assessment, quotes of what the candidate said,
+  // strengths and what to improve.
+  await expect(page.locator(".assessment")).not.toBeEmpty();
+  await expect(page.locator(".categories blockquote").first()).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Strengths" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "To improve" })).toBeVisible();
   await snap(page, `${label}-feedback`);
   return sessionId;
 }
@@ -109,6 +115,10 @@ test("register, set up by chat, interview by voice, feedback, retake, progress",
 
   await page.getByRole("link", { name: "See your progress" }).click();
   await expect(page.locator(".chart circle.point")).toHaveCount(2, { timeout: 60_000 });
+  // The insights were asked for and answered (a list, or the hint that they need more attempts).
+  await expect(page.getByRole("heading", { name: "Insights" })).toBeVisible();
+  await expect(page.getByText("Looking for patterns…")).toBeHidden({ timeout: 60_000 });
+  await expect(page.getByText("Insights are not available right now.")).toBeHidden();
   await snap(page, "progress");
   await page.getByRole("button", { name: "Compare" }).click();
   await expect(page.getByText("Category changes")).toBeVisible();
