@@ -3,8 +3,9 @@ microphone, against every service as its own process and the real servers.
 
 Playwright (web/e2e/journey.spec.ts) drives Debian's Chromium: sign up on Keycloak's
 registration page, set up an interview by chat, join the LiveKit room, answer the questions
-with a Piper-voiced WAV looping as the microphone, see the feedback, retake, and see two
-points of progress. Screenshots of every screen land in .artifacts/web/.
+with a Piper-voiced WAV looping as the microphone (the room's back-channel cue lights in the
+answer's thinking pause, and the "mhm" is in the stored transcript), see the feedback, retake,
+and see two points of progress. Screenshots of every screen land in .artifacts/web/.
 """
 
 from __future__ import annotations

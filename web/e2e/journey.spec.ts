@@ -1,5 +1,6 @@
 import { type Page, expect, test } from "@playwright/test";
 import { artifacts } from "../playwright.config";
+import { backchannelCueSeen, countBackchannelCues, voiceSession } from "./sessions";
 
 // Long enough for greeting, questions, follow-ups and closing at the fake microphone's pace.
 const INTERVIEW_MS = 12 * 60_000;
@@ -15,7 +16,7 @@ async function snap(page: Page, name: string): Promise<void> {
 async function interview(
   page: Page,
   label: string,
-  { denyMicrophoneOnce = false, leaveAndResume = false } = {},
+  { denyMicrophoneOnce = false, leaveAndResume = false, backchannel = false } = {},
 ): Promise<string> {
   await expect(page.getByRole("heading", { name: "Interview room" })).toBeVisible();
   await snap(page, `${label}-room`);
@@ -43,9 +44,16 @@ async function interview(
     timeout: 120_000,
   });
   await expect(page.locator(".captions li.by-interviewer").first()).toBeVisible();
+  await countBackchannelCues(page);
   await page.getByRole("button", { name: "Unmute microphone" }).click();
   await expect(page.locator(".captions li.by-you").first()).toBeVisible({ timeout: 120_000 });
   await snap(page, `${label}-room-live`);
+  if (backchannel) {
+    // The answer stops to think mid-sentence: the interviewer says "mhm" on its second track,
+    // and the room's back-channel cue lights up while it plays.
+    await backchannelCueSeen(page, 120_000);
+    await snap(page, `${label}-backchannel-cue`);
+  }
   if (leaveAndResume) {
     // Leaving keeps the session open for a while; resuming (POST /sessions/{id}/resume) brings
     // the interviewer back to the same interview.
@@ -72,6 +80,15 @@ async function interview(
   await expect(page.getByRole("heading", { name: "Strengths" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "To improve" })).toBeVisible();
   await snap(page, `${label}-feedback`);
+  if (backchannel) {
+    // What lit the cue is in the transcript: a back-channel logged during the answer.
+    const { turns } = await voiceSession(page, decodeURIComponent(sessionId));
+    const answers = turns.filter((t) => t.kind === "answer");
+    const cues = turns.filter((t) => t.kind === "backchannel");
+    expect(cues.length, JSON.stringify(turns)).toBeGreaterThan(0);
+    expect(cues[0].speaker).toBe("interviewer");
+    expect(cues.some((cue) => answers.some((a) => a.start_ms < cue.start_ms && cue.start_ms < a.end_ms))).toBe(true);
+  }
   return sessionId;
 }
 
@@ -106,7 +123,7 @@ test("register, set up by chat, interview by voice, feedback, retake, progress",
   await page.getByLabel("Your message").fill("yes");
   await page.getByLabel("Your message").press("Enter");
 
-  const first = await interview(page, "first", { denyMicrophoneOnce: true });
+  const first = await interview(page, "first", { denyMicrophoneOnce: true, backchannel: true });
 
   // Retake the same questions; progress then has two points.
   await page.getByRole("button", { name: "Retake this interview" }).click();

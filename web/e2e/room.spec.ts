@@ -1,5 +1,6 @@
 import { type Page, expect, test } from "@playwright/test";
 import { artifacts } from "../playwright.config";
+import { voiceSession } from "./sessions";
 
 // Long enough for greeting, questions, follow-ups and closing at the fake microphone's pace.
 const INTERVIEW_MS = 12 * 60_000;
@@ -62,25 +63,6 @@ async function feedbackOf(page: Page): Promise<string> {
   await page.waitForURL(/\/feedback\//, { timeout: INTERVIEW_MS });
   await expect(page.locator(".overall .score")).toBeVisible({ timeout: FEEDBACK_MS });
   return decodeURIComponent(page.url().split("/feedback/")[1]);
-}
-
-interface StoredTurn {
-  speaker: string;
-  kind: string;
-  question_id: string | null;
-  start_ms: number;
-  end_ms: number;
-  text: string;
-}
-
-/** The session as the voice API shows it to its candidate, with the app's own token. */
-async function voiceSession(page: Page, sessionId: string): Promise<{ state: string; turns: StoredTurn[] }> {
-  const token = await page.evaluate(() => JSON.parse(localStorage.getItem("mocksy.tokens") ?? "{}").accessToken);
-  const response = await page.request.get(`/api/voice/sessions/${encodeURIComponent(sessionId)}`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  expect(response.status()).toBe(200);
-  return response.json();
 }
 
 test("a second tab is signed in; a dropped connection resumes at the same question; signing out signs out every tab", async ({
