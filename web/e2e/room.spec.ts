@@ -171,8 +171,17 @@ test("ending the interview early gives feedback on the questions answered", asyn
   await setUp(page, "A junior backend behavioral interview about python, 2 questions");
   const sessionId = await joinAndStartAnswering(page);
   await expect(page.locator(".progress-line")).toContainText("Question 2 of 2", { timeout: INTERVIEW_MS });
-  // Like a candidate who decides to stop here: microphone off, then end.
+  // The answer starts afresh (the fake microphone's file restarts when it opens) and stops to
+  // think mid-sentence; its first words are captioned at that pause. The candidate decides to
+  // stop there, in the middle of the answer: what they said so far is not yet a turn.
   await page.getByRole("button", { name: "Mute microphone" }).click();
+  await expect(page.locator(".interviewer .state")).toHaveAttribute("data-state", "listening", {
+    timeout: 120_000,
+  });
+  const captioned = await page.locator(".captions li.by-you").count();
+  await page.getByRole("button", { name: "Unmute microphone" }).click();
+  await expect(page.locator(".captions li.by-you")).toHaveCount(captioned + 1, { timeout: 60_000 });
+  const underWay = (await page.locator(".captions li.by-you").last().textContent()) ?? "";
   await snap(page, "second-question");
 
   // By keyboard: the button opens a confirmation that takes focus; Escape backs out.
@@ -195,9 +204,18 @@ test("ending the interview early gives feedback on the questions answered", asyn
   expect(await feedbackOf(page)).toBe(sessionId);
   const session = await voiceSession(page, sessionId);
   expect(session.state).toBe("ended_early");
-  // Feedback on exactly the questions the transcript holds an answer to: the first, at least.
+  // The words under way when the interview was ended are kept, as the second question's answer.
+  const [first, second] = session.turns.filter((t) => t.kind === "question").map((t) => t.question_id);
+  const kept = session.turns.filter((t) => t.kind === "answer" && t.question_id === second);
+  expect(kept.length, JSON.stringify(session.turns)).toBeGreaterThan(0);
+  // The caption may have been a first hypothesis then, so compare the words, not the text.
+  const heard = new Set(underWay.toLowerCase().split(/\W+/).filter((w) => w.length > 3));
+  const keptWords = (kept.at(-1)?.text ?? "").toLowerCase().split(/\W+/);
+  expect(keptWords.filter((w) => heard.has(w)).length, `${underWay} / ${kept.at(-1)?.text}`).toBeGreaterThan(1);
+  // Nothing was said after it.
+  expect(session.turns.filter((t) => t.kind !== "backchannel").at(-1)?.speaker).toBe("candidate");
+  // Feedback on exactly the questions the transcript holds an answer to.
   const answered = new Set(session.turns.filter((t) => t.kind === "answer").map((t) => t.question_id));
-  const first = session.turns.find((t) => t.kind === "question")?.question_id;
   expect(answered.has(first ?? null)).toBe(true);
   await expect(page.locator(".questions > li")).toHaveCount(answered.size);
   if (answered.size < 2) {

@@ -23,6 +23,9 @@ import { Notice, Title, label, sleep } from "../ui";
 
 const BACKCHANNEL_TRACK = "background_audio";
 const AGENT_STATE = "lk.agent.state";
+// The interviewer's "end now" (voice_agent.worker.main.END_NOW_RPC) and how long to wait for it.
+const END_NOW_RPC = "mocksy.end_interview";
+const END_NOW_TIMEOUT_MS = 5_000;
 const TRANSCRIPTION_TOPIC = "lk.transcription";
 // The sessions API learns of a new interview from Kafka a moment after it was created.
 const NEW_INTERVIEW_WAIT_MS = 20_000;
@@ -235,6 +238,9 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
     // The service closes the room: that disconnect is expected, not a drop to resume from.
     const wasLeaving = leaving.current;
     leaving.current = true;
+    // The interviewer first, so it keeps what you were in the middle of saying; the service
+    // ends the session either way (and at once if the interviewer does not answer).
+    await askInterviewerToEnd(room.current);
     try {
       await api.endSession(sessionId);
     } catch (error) {
@@ -515,6 +521,22 @@ async function startWhenKnown(api: MocksyApi, interviewId: string): Promise<Sess
       if (!(error instanceof ApiError && error.status === 404) || Date.now() > deadline) throw error;
       await sleep(1000);
     }
+  }
+}
+
+/** Ask the interviewer in the room to keep the words under way and end the interview. */
+async function askInterviewerToEnd(lk: Room | null): Promise<void> {
+  const agent = lk && [...lk.remoteParticipants.values()].find((p) => p.attributes[AGENT_STATE] !== undefined);
+  if (!lk || !agent) return;
+  try {
+    await lk.localParticipant.performRpc({
+      destinationIdentity: agent.identity,
+      method: END_NOW_RPC,
+      payload: "",
+      responseTimeout: END_NOW_TIMEOUT_MS,
+    });
+  } catch {
+    // An older or busy interviewer: the service's own end still ends the session.
   }
 }
 

@@ -283,6 +283,54 @@ def test_want_to_stop_closes_early(conductor: Conductor, clock: Clock) -> None:
     ]
 
 
+def test_ending_from_the_app_keeps_the_words_under_way_as_the_answer(
+    conductor: Conductor, clock: Clock
+) -> None:
+    conductor.start(0)
+    say(conductor, clock, FULL_DUPES_ANSWER)
+    start, end = clock.span(3_000)
+
+    kept = conductor.end_now("  In my last job we disagreed about releases, and then ", start, end)
+
+    assert kept is not None
+    assert (kept.speaker, kept.kind, kept.question_id) == ("candidate", "answer", "q-conflict")
+    assert kept.text == "In my last job we disagreed about releases, and then"
+    assert (kept.start_ms, kept.end_ms) == (start, end)
+    assert conductor.turns[-1] == kept  # nothing said after it: no closing line
+    assert conductor.finished
+    assert conductor.outcome == "ended_early"
+    assert [p.status for p in conductor.progress] == [
+        QuestionStatus.ANSWERED,
+        QuestionStatus.ANSWERED,
+        QuestionStatus.PENDING,
+    ]
+    # Ended is ended: a second request changes nothing.
+    assert conductor.end_now("more words", end, end + 10) is None
+    assert conductor.turns[-1] == kept
+
+
+def test_ending_from_the_app_without_words_under_way_keeps_the_record_as_it_is(
+    conductor: Conductor, clock: Clock
+) -> None:
+    conductor.start(0)
+    before = conductor.turns
+
+    assert conductor.end_now("   ", 5_000, 5_000) is None
+
+    assert conductor.turns == before
+    assert conductor.outcome == "ended_early"
+    assert conductor.progress[0].status is QuestionStatus.ASKED
+
+
+def test_ending_from_the_app_checks_the_words_and_times(conductor: Conductor) -> None:
+    conductor.start(0)
+    with pytest.raises(ValueError, match="open_words must be at most"):
+        conductor.end_now("word " * 5_000, 0, 10)
+    with pytest.raises(ValueError, match=r"end_ms \(5\) must not be before start_ms \(9\)"):
+        conductor.end_now("words", 9, 5)
+    assert not conductor.finished
+
+
 def test_im_done_before_answering_ends_the_interview(conductor: Conductor, clock: Clock) -> None:
     conductor.start(0)
 

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
+import pytest
+from livekit import rtc
 from livekit.agents.voice.run_result import RunResult
 
 from common.events import InterviewSpec
 from voice_agent.domain import Conductor, Phase
 from voice_agent.repository import MongoSessionStore
 from voice_agent.worker.journal import TranscriptJournal
+from voice_agent.worker.main import (
+    END_NOW_RPC,
+    NOT_THE_CANDIDATE,
+    end_on_request,
+    turn_taking_policy,
+)
+from voice_agent.worker.settings import InterviewerSettings
+from voice_agent.worker.turn_detection import PolicyTurnDetector, RecentAudio
 
 from .conftest import SESSION_ID, StartInterview
+
+
+def settings() -> InterviewerSettings:
+    return InterviewerSettings(livekit_api_key="devkey", livekit_api_secret="secret")
 
 
 def said(result: RunResult) -> list[str]:
@@ -135,6 +150,59 @@ async def test_ending_early_is_recorded_as_ended_early(start_interview: StartInt
     record = await interview.store.get(SESSION_ID)
     assert record is not None
     assert record.state == "ended_early"
+
+
+async def test_ending_from_the_app_keeps_the_words_under_way_and_finishes_quietly(
+    start_interview: StartInterview,
+) -> None:
+    interview = await start_interview()
+    await settle()
+    interview.time.advance(4)
+    began = interview.time.seconds
+    interview.time.advance(3)
+
+    kept = await interview.interviewer.end_now(
+        "I would put each value in a hash set, and then", started_at=began
+    )
+
+    assert kept is not None
+    assert interview.outcomes == ["ended_early"]
+    record = await interview.store.get(SESSION_ID)
+    assert record is not None
+    assert record.state == "ended_early"
+    last = record.turns[-1]
+    assert (last.speaker, last.kind, last.question_id) == ("candidate", "answer", "q-dupes")
+    assert last.text == "I would put each value in a hash set, and then"
+    assert last.end_ms - last.start_ms == 3_000
+    # Nothing more is said, and a second request (or the API's own end) changes nothing.
+    assert await interview.interviewer.end_now("more", started_at=began) is None
+    assert interview.outcomes == ["ended_early"]
+    assert (await interview.stored_turns())[-1][2] == last.text
+
+
+async def test_the_end_request_is_taken_from_the_candidate_only(
+    start_interview: StartInterview,
+) -> None:
+    interview = await start_interview()
+    await settle()
+    detector = PolicyTurnDetector(turn_taking_policy(settings()), RecentAudio(), None)
+    detector.open_words = "so the first thing I would do is"
+    handle = end_on_request(interview.interviewer, detector, "candidate-1")
+
+    with pytest.raises(rtc.RpcError) as refused:
+        await handle(rtc.RpcInvocationData("r1", "someone-else", "", 5.0, END_NOW_RPC))
+    assert refused.value.code == NOT_THE_CANDIDATE
+    assert interview.outcomes == []
+
+    reply = await handle(rtc.RpcInvocationData("r2", "candidate-1", "", 5.0, END_NOW_RPC))
+
+    assert json.loads(reply) == {"kept_words": 8}
+    assert interview.outcomes == ["ended_early"]
+    assert (await interview.stored_turns())[-1] == (
+        "candidate",
+        "answer",
+        "so the first thing I would do is",
+    )
 
 
 async def test_a_resumed_interview_welcomes_back_and_asks_again(

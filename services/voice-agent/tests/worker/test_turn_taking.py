@@ -181,6 +181,29 @@ async def test_think_time_is_counted_from_the_end_of_the_speech(
     assert detector.take_timeline().speech_ended == ended
 
 
+async def test_the_turn_under_way_is_known_until_it_is_taken(
+    detector: PolicyTurnDetector, clock: Clock
+) -> None:
+    # What an "end now" keeps: the words as of the last pause, since the turn began.
+    session = Session()
+    detector.attach(session)  # type: ignore[arg-type]
+    began = clock.seconds
+    session.candidate("listening", "speaking", dated=began)
+    clock.seconds += 3.0
+    session.candidate("speaking", "listening", dated=clock.seconds)
+    waiting = asyncio.ensure_future(
+        detector.predict_end_of_turn(said("I would use a hash set and"))
+    )
+    await asyncio.sleep(0.05)
+    clock.seconds += 2.0
+    session.candidate("listening", "speaking", dated=clock.seconds)  # goes on after the pause
+    waiting.cancel()
+
+    assert (detector.open_words, detector.open_since) == ("I would use a hash set and", began)
+    detector.take_timeline()  # the turn was taken
+    assert (detector.open_words, detector.open_since) == ("", None)
+
+
 async def test_asking_for_time_is_a_turn_of_its_own(
     detector: PolicyTurnDetector, clock: Clock
 ) -> None:

@@ -259,14 +259,7 @@ class Conductor:
         stt_confidence: float | None = None,
     ) -> list[Utterance]:
         """The candidate finished speaking: record it and decide the reply (maybe none)."""
-        _check_ms("start_ms", start_ms)
-        _check_ms("end_ms", end_ms)
-        if end_ms < start_ms:
-            raise ValueError(f"end_ms ({end_ms}) must not be before start_ms ({start_ms})")
-        if len(text) > MAX_TURN_TEXT:
-            raise ValueError(f"text must be at most {MAX_TURN_TEXT} characters, got {len(text)}")
-        if stt_confidence is not None and not 0.0 <= stt_confidence <= 1.0:
-            raise ValueError(f"stt_confidence must be between 0 and 1, got {stt_confidence}")
+        _check_candidate_turn("text", text, start_ms, end_ms, stt_confidence)
         spoken = text.strip()
         if not spoken:
             return []  # speech-to-text produced nothing usable; nothing was said
@@ -330,6 +323,37 @@ class Conductor:
         if reason is not None:
             return [self._follow_up(now, state, reason, quality)]
         return self._advance(now, quality)
+
+    def end_now(
+        self,
+        open_words: str,
+        start_ms: int,
+        end_ms: int,
+        stt_confidence: float | None = None,
+    ) -> Turn | None:
+        """The candidate ended the interview from the app (``ended_early``), no closing said.
+
+        ``open_words`` are what they were saying when they did, heard but not yet a turn (an
+        answer paused mid-sentence, say): they are kept as that question's answer, so
+        feedback has them too. Returns that turn, or None when there were no words. After
+        the end nothing changes the record: a second call returns None.
+        """
+        _check_candidate_turn("open_words", open_words, start_ms, end_ms, stt_confidence)
+        if self._phase is Phase.FINISHED:
+            return None
+        spoken = open_words.strip()
+        turn: Turn | None = None
+        if spoken and self._phase in (Phase.LISTENING, Phase.THINKING):
+            state = self._current
+            self._hear(
+                spoken, start_ms, end_ms, stt_confidence, "answer", state.question.question_id
+            )
+            state.tracker.add(spoken)
+            state.status = QuestionStatus.ANSWERED
+            turn = self._turns[-1]
+        self._outcome = "ended_early"
+        self._phase = Phase.FINISHED
+        return turn
 
     def likely_reply(
         self, text: str, start_ms: int, end_ms: int, stt_confidence: float | None = None
@@ -774,3 +798,16 @@ _PROMPT_KINDS: Final[frozenset[str]] = frozenset({"question", "follow_up"})
 def _check_ms(name: str, value: int) -> None:
     if value < 0:
         raise ValueError(f"{name} must be >= 0 ms, got {value}")
+
+
+def _check_candidate_turn(
+    name: str, text: str, start_ms: int, end_ms: int, stt_confidence: float | None
+) -> None:
+    _check_ms("start_ms", start_ms)
+    _check_ms("end_ms", end_ms)
+    if end_ms < start_ms:
+        raise ValueError(f"end_ms ({end_ms}) must not be before start_ms ({start_ms})")
+    if len(text) > MAX_TURN_TEXT:
+        raise ValueError(f"{name} must be at most {MAX_TURN_TEXT} characters, got {len(text)}")
+    if stt_confidence is not None and not 0.0 <= stt_confidence <= 1.0:
+        raise ValueError(f"stt_confidence must be between 0 and 1, got {stt_confidence}")

@@ -8,6 +8,7 @@ Every turn reaches the session store through the ``TranscriptJournal`` as it hap
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
@@ -29,7 +30,7 @@ from livekit.agents import (
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.voice import SpeechHandle
 
-from common.events import Outcome, Style
+from common.events import Outcome, Style, Turn
 from voice_agent.domain import Conductor, Phase, Utterance
 from voice_agent.speech.voice import StyledVoice
 from voice_agent.worker.backchannels import BackchannelCoach
@@ -225,6 +226,29 @@ class Interviewer(Agent):
         self._last_voice_ms = max(self._last_voice_ms, end_ms)
         await self._speak(lines, reply_to=stopped_at, timeline=timeline)
         return lines
+
+    async def end_now(self, open_words: str = "", started_at: float | None = None) -> Turn | None:
+        """The candidate ended the interview from the app: keep what they were saying, store
+        everything, and finish as ``ended_early`` without a word more.
+
+        ``open_words`` (heard since ``started_at``, not yet a turn) become the current
+        question's answer; a line being spoken is cut off and stored as far as it was heard.
+        Returns the kept turn, or None (no words, or the interview was already ending).
+        """
+        if self._finishing or self.conductor.finished:
+            return None
+        now = self.clock.now_ms()
+        start_ms = min(now, self.clock.ms(started_at)) if started_at else now
+        before = len(self.conductor.turns)
+        turn = self.conductor.end_now(open_words, start_ms, now)
+        for index in range(before, len(self.conductor.turns)):
+            self.journal.ready(index)
+        if self._interviewer_speaking:
+            with contextlib.suppress(RuntimeError):  # the session is closing already
+                await self.session.interrupt(force=True)
+        await self.settle()
+        await self._finish("ended_early")
+        return turn
 
     async def check_silence(self) -> list[Utterance]:
         """Offer the current silence to the conductor (a gentle prompt when it has gone on)."""

@@ -14,10 +14,11 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, Final
 
+from livekit import rtc
 from livekit.agents import (
     AgentServer,
     AgentSession,
@@ -60,6 +61,28 @@ from voice_agent.worker.turn_detection import PolicyTurnDetector, RecentAudio
 logger = logging.getLogger(__name__)
 
 MODELS_KEY: Final = "mocksy-models"
+# The room's "End interview now" asks the interviewer first (an RPC), so the words the
+# candidate was in the middle of are kept; the sessions API's POST /end follows either way.
+END_NOW_RPC: Final = "mocksy.end_interview"
+# An RpcError code of ours (LiveKit's own are 1001-1999): the caller is not the candidate.
+NOT_THE_CANDIDATE: Final = 403
+
+
+def end_on_request(
+    interviewer: Interviewer, detector: PolicyTurnDetector, candidate_identity: str
+) -> Callable[[rtc.RpcInvocationData], Awaitable[str]]:
+    """The handler of ``END_NOW_RPC``: the candidate's words so far are kept as their answer,
+    everything is stored and the session finishes ``ended_early``. Replies with the number of
+    words kept."""
+
+    async def end_now(call: rtc.RpcInvocationData) -> str:
+        if call.caller_identity != candidate_identity:
+            raise rtc.RpcError(NOT_THE_CANDIDATE, "only the candidate can end this interview")
+        kept = await interviewer.end_now(detector.open_words, detector.open_since)
+        logger.info("the candidate ended the interview", extra={"kept_turn": kept is not None})
+        return json.dumps({"kept_words": len(kept.text.split()) if kept else 0})
+
+    return end_now
 
 
 def session_id_of(metadata: str) -> str:
@@ -217,6 +240,9 @@ class InterviewJob:
                 room_options=room_io.RoomOptions(
                     close_on_disconnect=True, participant_identity=candidate.identity
                 ),
+            )
+            ctx.room.local_participant.register_rpc_method(
+                END_NOW_RPC, end_on_request(interviewer, detector, candidate.identity)
             )
             if settings.backchannels:
                 player = BackgroundAudioPlayer()

@@ -128,6 +128,10 @@ class PolicyTurnDetector:
         self.last_decision: TurnDecision | None = None
         # Whether the words of the current pause trail off mid-sentence; None: not judged yet.
         self.mid_answer: bool | None = None
+        # The turn under way: when the candidate started it and their words as of its last
+        # pause (what an "end now" keeps); cleared when the turn is taken.
+        self.open_since: float | None = None
+        self.open_words = ""
 
     @property
     def model(self) -> str:
@@ -152,6 +156,8 @@ class PolicyTurnDetector:
                 vad_end=event.created_at + self._vad_silence_s,
             )
         elif event.new_state == "speaking":
+            if self.open_since is None:
+                self.open_since = event.created_at
             self.last_decision = None
             self.mid_answer = None
             self.last_probability = None  # the next pause gets its own
@@ -160,6 +166,8 @@ class PolicyTurnDetector:
     def take_timeline(self) -> ReplyTimeline:
         """The timeline of the turn that just ended; the next turn starts a new one."""
         timeline, self.timeline = self.timeline, ReplyTimeline()
+        self.open_since = None
+        self.open_words = ""
         return timeline
 
     async def unlikely_threshold(self, language: LanguageCode | None) -> float | None:
@@ -178,6 +186,7 @@ class PolicyTurnDetector:
         timeline = self.timeline
         timeline.transcript = self._now()
         words = _last_candidate_words(chat_ctx)
+        self.open_words = words
         self.mid_answer = self.policy.sounds_unfinished(words)
         if self.policy.classifier.classify(words) is Intent.THINK:
             # Asking for time is a whole turn: the conductor takes it and stays quiet.
