@@ -56,6 +56,14 @@ def kinds(utterances: list[Utterance]) -> list[str]:
     return [u.kind for u in utterances]
 
 
+def assert_ended_early(conductor: Conductor, *statuses: QuestionStatus) -> None:
+    """Finished ``ended_early`` with the first questions in ``statuses``, the rest pending."""
+    assert conductor.finished
+    assert conductor.outcome == "ended_early"
+    rest = [QuestionStatus.PENDING] * (len(conductor.progress) - len(statuses))
+    assert [p.status for p in conductor.progress] == [*statuses, *rest]
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -274,13 +282,7 @@ def test_want_to_stop_closes_early(conductor: Conductor, clock: Clock) -> None:
     out = say(conductor, clock, "I want to stop the interview now.", 2_000)
 
     assert kinds(out) == ["closing"]
-    assert conductor.finished
-    assert conductor.outcome == "ended_early"
-    assert [p.status for p in conductor.progress] == [
-        QuestionStatus.ANSWERED,
-        QuestionStatus.ASKED,
-        QuestionStatus.PENDING,
-    ]
+    assert_ended_early(conductor, QuestionStatus.ANSWERED, QuestionStatus.ASKED)
 
 
 def test_ending_from_the_app_keeps_the_words_under_way_as_the_answer(
@@ -297,13 +299,7 @@ def test_ending_from_the_app_keeps_the_words_under_way_as_the_answer(
     assert kept.text == "In my last job we disagreed about releases, and then"
     assert (kept.start_ms, kept.end_ms) == (start, end)
     assert conductor.turns[-1] == kept  # nothing said after it: no closing line
-    assert conductor.finished
-    assert conductor.outcome == "ended_early"
-    assert [p.status for p in conductor.progress] == [
-        QuestionStatus.ANSWERED,
-        QuestionStatus.ANSWERED,
-        QuestionStatus.PENDING,
-    ]
+    assert_ended_early(conductor, QuestionStatus.ANSWERED, QuestionStatus.ANSWERED)
     # Ended is ended: a second request changes nothing.
     assert conductor.end_now("more words", end, end + 10) is None
     assert conductor.turns[-1] == kept
