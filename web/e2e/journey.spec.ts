@@ -1,4 +1,4 @@
-import { type Page, expect, test } from "@playwright/test";
+import { type Locator, type Page, expect, test } from "@playwright/test";
 import { artifacts } from "../playwright.config";
 import { backchannelCueSeen, countBackchannelCues, voiceSession } from "./sessions";
 
@@ -13,6 +13,38 @@ async function snap(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${artifacts}/${String(shot).padStart(2, "0")}-${name}.png`, fullPage: true });
 }
 
+/** Reach ``target`` with the Tab key alone and press Enter on it. */
+async function byKeyboard(page: Page, target: Locator): Promise<void> {
+  await target.waitFor();
+  for (let presses = 0; presses < 60; presses += 1) {
+    if (await target.evaluate((element) => element === document.activeElement)) {
+      await page.keyboard.press("Enter");
+      return;
+    }
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`${target} cannot be reached with the Tab key`);
+}
+
+declare global {
+  interface Window {
+    mocksyCameraAsked?: boolean;
+  }
+}
+
+/** Note whether the page ever asks for a camera (it should only want the microphone). */
+async function watchForCamera(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const devices = navigator.mediaDevices;
+    const real = devices.getUserMedia.bind(devices);
+    window.mocksyCameraAsked = false;
+    devices.getUserMedia = async (constraints) => {
+      if (constraints?.video) window.mocksyCameraAsked = true;
+      return real(constraints);
+    };
+  });
+}
+
 async function interview(
   page: Page,
   label: string,
@@ -20,6 +52,7 @@ async function interview(
 ): Promise<string> {
   await expect(page.getByRole("heading", { name: "Interview room" })).toBeVisible();
   await snap(page, `${label}-room`);
+  await watchForCamera(page);
   if (denyMicrophoneOnce) {
     // As if the candidate clicked "Block" on the browser's microphone prompt.
     await page.evaluate(() => {
@@ -34,7 +67,7 @@ async function interview(
     await expect(page.getByRole("alert")).toContainText("Microphone access was denied");
     await snap(page, `${label}-microphone-denied`);
   }
-  await page.getByRole("button", { name: "Join the interview" }).click();
+  await byKeyboard(page, page.getByRole("button", { name: "Join the interview" }));
   // Like a candidate who waits for the question: muted through the greeting, then unmuted once
   // the first question has been asked (the fake microphone's file then starts over).
   await page.getByRole("button", { name: "Mute microphone" }).click();
@@ -48,6 +81,8 @@ async function interview(
   await page.getByRole("button", { name: "Unmute microphone" }).click();
   await expect(page.locator(".captions li.by-you").first()).toBeVisible({ timeout: 120_000 });
   await snap(page, `${label}-room-live`);
+  // A voice interview: the microphone was asked for, never a camera.
+  expect(await page.evaluate(() => window.mocksyCameraAsked)).toBe(false);
   if (backchannel) {
     // The answer stops to think mid-sentence: the interviewer says "mhm" on its second track,
     // and the room's back-channel cue lights up while it plays.
@@ -126,7 +161,7 @@ test("register, set up by chat, interview by voice, feedback, retake, progress",
   const first = await interview(page, "first", { denyMicrophoneOnce: true, backchannel: true });
 
   // Retake the same questions; progress then has two points.
-  await page.getByRole("button", { name: "Retake this interview" }).click();
+  await byKeyboard(page, page.getByRole("button", { name: "Retake this interview" }));
   const second = await interview(page, "retake", { leaveAndResume: true });
   expect(second).not.toBe(first);
 
@@ -137,13 +172,20 @@ test("register, set up by chat, interview by voice, feedback, retake, progress",
   await expect(page.getByText("Looking for patterns…")).toBeHidden({ timeout: 60_000 });
   await expect(page.getByText("Insights are not available right now.")).toBeHidden();
   await snap(page, "progress");
-  await page.getByRole("button", { name: "Compare" }).click();
+  await byKeyboard(page, page.getByRole("button", { name: "Compare" }));
   await expect(page.getByText("Category changes")).toBeVisible();
   await snap(page, "compare");
 
   await page.getByRole("link", { name: "Interviews" }).click();
   await expect(page.locator(".card.interview")).toHaveCount(2);
   await expect(page.locator(".card.interview").first()).toContainText("Retake");
+  // Each interview shows its metadata: level, role and type, stack, date, attempts.
+  for (const card of await page.locator(".card.interview").all()) {
+    await expect(card.getByRole("heading")).toHaveText("Junior backend · behavioral");
+    await expect(card.locator("dt:text-is('Tech stack') + dd")).toHaveText("python");
+    await expect(card.locator("dt:text-is('Created') + dd")).toContainText(String(new Date().getFullYear()));
+    await expect(card.locator("dt:text-is('Attempts') + dd")).toHaveText("1");
+  }
   await snap(page, "interviews");
 
   // A service that does not answer gets a sentence naming it, not a blank screen.
