@@ -17,6 +17,8 @@ async function snap(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${artifacts}/room-${String(shot).padStart(2, "0")}-${name}.png`, fullPage: true });
 }
 
+const PASSWORD = "Correct-horse-battery-9";
+
 async function signUp(page: Page, who: string): Promise<void> {
   await page.goto("/");
   await page.getByRole("button", { name: "Create an account" }).click();
@@ -25,8 +27,8 @@ async function signUp(page: Page, who: string): Promise<void> {
   await page.locator("#email").fill(`${who}@example.com`);
   await page.locator("#firstName").fill("Grace");
   await page.locator("#lastName").fill("Hopper");
-  await page.locator("#password").fill("Correct-horse-battery-9");
-  await page.locator("#password-confirm").fill("Correct-horse-battery-9");
+  await page.locator("#password").fill(PASSWORD);
+  await page.locator("#password-confirm").fill(PASSWORD);
   await page.locator("#kc-form-buttons [type=submit], form [type=submit]").first().click();
   await expect(page.getByText("Signed in as Grace Hopper")).toBeVisible();
 }
@@ -69,7 +71,8 @@ test("a second tab is signed in; a dropped connection resumes at the same questi
   page,
   context,
 }) => {
-  await signUp(page, `drop-${Date.now().toString(36)}`);
+  const who = `drop-${Date.now().toString(36)}`;
+  await signUp(page, who);
 
   // A second tab of the same browser needs no second sign-in.
   const other = await context.newPage();
@@ -164,6 +167,18 @@ test("a second tab is signed in; a dropped connection resumes at the same questi
   await expect(other.getByRole("heading", { name: "Practise interviews out loud" })).toBeVisible();
   await expect(other.getByText("You signed out in another tab.")).toBeVisible();
   await snap(other, "second-tab-signed-out");
+
+  // Signing in again, on Keycloak's login page (code + PKCE), brings back the same account.
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#username").waitFor();
+  await page.locator("#username").fill(who);
+  await page.locator("#password").fill(PASSWORD);
+  await snap(page, "sign-in");
+  await page.locator("#kc-login").click();
+  await expect(page.getByText("Signed in as Grace Hopper")).toBeVisible();
+  await page.getByRole("link", { name: "Interviews" }).click();
+  await expect(page.locator(".card.interview")).toHaveCount(1);
+  await snap(page, "signed-in-again");
 });
 
 test("ending the interview early gives feedback on the questions answered", async ({ page }) => {
