@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -52,3 +54,18 @@ class Database(dict[str, SortingCollection]):
     def __missing__(self, name: str) -> SortingCollection:
         self[name] = SortingCollection(name)
         return self[name]
+
+
+class WholeDocumentRewrites(SortingCollection):
+    """Updates as FerretDB makes them: read the whole document, then write all of it back a
+    moment later, so an update that lands in between is lost."""
+
+    async def update_one(  # type: ignore[override]
+        self, filter: Mapping[str, Any], update: Mapping[str, Any], upsert: bool = False
+    ) -> Any:
+        stale = [copy.deepcopy(d) for d in self._documents if d.get("_id") == filter.get("_id")]
+        await asyncio.sleep(0.01)
+        if stale:
+            self._documents = [d for d in self._documents if d.get("_id") != filter.get("_id")]
+            self._documents.append(stale[0])
+        return await super().update_one(filter, update, upsert)

@@ -11,6 +11,7 @@ upsert cost as much as the whole collection.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -187,6 +188,11 @@ class MongoHistoryRepository:
         self._attempts = attempts
         self._reports = reports
         self._progress = progress
+        # FerretDB rewrites a whole document on update, so two concurrent $sets on one document
+        # (a SessionCompleted and a FeedbackReady of one session, handled side by side by the two
+        # consumers, both write its attempt, report and the user's progress) can lose one of
+        # them for good: this process writes one update at a time.
+        self._writes = asyncio.Lock()
 
     @classmethod
     def in_database(cls, database: Database) -> MongoHistoryRepository:
@@ -208,7 +214,7 @@ class MongoHistoryRepository:
         """Set ``fields`` on the interview, or only create it with them when ``if_missing``."""
         operator = "$setOnInsert" if if_missing else "$set"
         key = {"user_id": user_id, "interview_id": interview_id}
-        await _upsert(
+        await self._write(
             self._interviews, document_id(user_id, interview_id), {operator: {**fields, **key}}
         )
 
@@ -253,8 +259,14 @@ class MongoHistoryRepository:
                 if previous is not None and previous > _millis(feedback_at):
                     return False
         update = {"$set": {**fields, "user_id": user_id, "session_id": session_id}}
-        await _upsert(collection, key, update)
+        await self._write(collection, key, update)
         return True
+
+    async def _write(
+        self, collection: DocumentCollection, key: str, update: Mapping[str, Any]
+    ) -> None:
+        async with self._writes:
+            await _upsert(collection, key, update)
 
     async def save_progress(
         self, user_id: str, session_id: str, part: ProgressPart, fields: Mapping[str, Any]
@@ -266,7 +278,7 @@ class MongoHistoryRepository:
         # of values: 2,000 strings read in less than half the time of 11,000 nested fields.
         path = f"points.{progress_key(session_id)}.{part}"
         update = {"$set": {path: to_json(dict(fields)).decode(), "user_id": user_id}}
-        await _upsert(self._progress, user_id, update)
+        await self._write(self._progress, user_id, update)
 
     async def interviews(
         self, user_id: str, filters: InterviewFilter, page: PageRequest

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from common.events import EventEnvelope, FeedbackReady, InterviewCreated, SessionCompleted
 from common.pagination import PageRequest
 from history.domain.filters import FeedbackFilter, InterviewFilter, Scope
-from history.repository import MongoHistoryRepository
+from history.repository import ATTEMPTS, INTERVIEWS, PROGRESS, REPORTS, MongoHistoryRepository
 from history.service import HistoryProjector, HistoryQueries
 from history.testing import EPOCH, Attempt, feedback_ready, interview_created, session_completed
-from services.history.tests.fakes import Database
+from services.history.tests.fakes import Database, WholeDocumentRewrites
 
 USER = "user-ada"
 ATTEMPT = Attempt("s-1", "i-1", EPOCH + timedelta(days=1), 72, topic_scores=(70, 60, 86))
@@ -157,6 +157,35 @@ async def test_an_ungradable_attempt_is_kept_but_never_scored(
     assert [(a.status, a.overall_score) for a in attempts.items] == [("ungradable", None)]
     progress = await queries.progress(USER, Scope(), window=3, last=10)
     assert progress.sessions == 0
+
+
+async def test_a_users_events_handled_side_by_side_are_all_kept() -> None:
+    database = Database()
+    for name in (INTERVIEWS, ATTEMPTS, REPORTS, PROGRESS):
+        database[name] = WholeDocumentRewrites(name)
+    repository = MongoHistoryRepository.in_database(database)
+    projector = HistoryProjector(repository)
+    second = Attempt("s-2", "i-1", EPOCH + timedelta(days=2), 80)
+    await apply(projector, interview_created(USER, "i-1"))
+    await apply(projector, session_completed(USER, ATTEMPT))  # the document exists
+
+    # As the two consumers do: a session's and a feedback's events at the same moment.
+    await asyncio.gather(
+        apply(projector, feedback_ready(USER, ATTEMPT)),
+        apply(projector, session_completed(USER, second)),
+        apply(projector, feedback_ready(USER, second)),
+    )
+
+    entries = {e.session_id: e for e in await repository.progress_entries(USER)}
+    assert set(entries) == {"s-1", "s-2"}
+    assert all(e.ended_at is not None and e.overall_score is not None for e in entries.values())
+    # The session's part and the feedback's part of each attempt and each report are there.
+    for name, parts in (
+        (ATTEMPTS, {"ended_at", "overall_score"}),
+        (REPORTS, {"session", "feedback"}),
+    ):
+        for document in database[name].documents:
+            assert parts <= set(document), (name, sorted(document))
 
 
 async def test_indexes_are_created_once_across_restarts(database: Database) -> None:

@@ -157,9 +157,9 @@ async def test_no_backchannel_in_the_first_seconds_of_an_answer(start: Start) ->
         for c in interview.considered_between(opening.ended_at, first.started_at)
         if c.observation.pause_ms >= rules.min_pause_ms
     ]
-    # The pause was long enough and mid-sentence: only the quiet start held the clip back.
-    assert early
-    assert all(not finishing(c, rules) for c in early)
+    # The pause was long enough and mid-sentence: only the quiet start held the clip back. (The
+    # audio model is asked again as the pause grows and may call one moment of it finishing.)
+    assert any(not finishing(c, rules) for c in early)
     assert all(c.observation.ms_since_answer_start < rules.quiet_start_ms for c in early)
     # Later in the same answer a pause does get one.
     assert len(interview.clips_between(first.ended_at, last.started_at)) == 1
