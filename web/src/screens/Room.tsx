@@ -239,7 +239,7 @@ export function RoomScreen({ api, interviewId }: { api: MocksyApi; interviewId: 
     const wasLeaving = leaving.current;
     leaving.current = true;
     // The interviewer first, so it keeps what you were in the middle of saying; the service
-    // ends the session either way (and at once if the interviewer does not answer).
+    // ends the session either way (after at most END_NOW_TIMEOUT_MS without an answer).
     await askInterviewerToEnd(room.current);
     try {
       await api.endSession(sessionId);

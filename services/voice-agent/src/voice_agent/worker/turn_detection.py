@@ -164,7 +164,8 @@ class PolicyTurnDetector:
             self.timeline = ReplyTimeline()
 
     def take_timeline(self) -> ReplyTimeline:
-        """The timeline of the turn that just ended; the next turn starts a new one."""
+        """The timeline of the turn that just ended (taken, so nothing is under way any more);
+        the next turn starts a new one."""
         timeline, self.timeline = self.timeline, ReplyTimeline()
         self.open_since = None
         self.open_words = ""
