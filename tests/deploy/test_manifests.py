@@ -12,12 +12,19 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from pydantic import TypeAdapter
 
+from history.settings import HistorySettings
 from tests.deploy.conftest import OVERLAYS, REPO, VALIDATE, Manifest, named, of_kind
 from tests.deploy.reachability import Endpoint, Reachability, pods_of
 
 APIS = ("auth", "interview-builder", "voice-agent", "scoring", "history")
 APPS = (*APIS, "voice-worker")
+# The one writer of history's read models: history's Kafka consumers, apart from its API.
+PROJECTOR = "history-projector"
+SERVICE_PODS = (*APPS, PROJECTOR)
+# The history API runs no consumers (MOCKSY_HISTORY_CONSUME_EVENTS=false), so no Kafka client.
+KAFKA_CLIENTS = tuple(p for p in SERVICE_PODS if p != "history")
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
 # Secrets the manifests reference; operators create them (deploy/k8s/README.md).
 REFERENCED_SECRETS = {"mocksy-mongodb", "mocksy-livekit", "mocksy-auth", "keycloak-admin"}
@@ -33,6 +40,37 @@ def pod_spec(workload: Manifest) -> dict[str, Any]:
 def is_mocksy(workload: Manifest) -> bool:
     """Whether the workload is one of Mocksy's services (not a dev overlay's server)."""
     return bool(workload["metadata"]["labels"].get("app.kubernetes.io/part-of") == "mocksy")
+
+
+def environment(objects: list[Manifest], container: dict[str, Any]) -> dict[str, str]:
+    """A container's plain variables as the kubelet sets them: its ConfigMaps in order, then
+    ``env`` on top (secret references left out)."""
+    config_maps = {c["metadata"]["name"]: c.get("data", {}) for c in of_kind(objects, "ConfigMap")}
+    variables: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        variables.update(config_maps[source["configMapRef"]["name"]])
+    for variable in container.get("env", []):
+        if "value" in variable:
+            variables[variable["name"]] = variable["value"]
+    return variables
+
+
+def image_name(image: str) -> str:
+    """An image reference without its tag or digest."""
+    name = image.split("@")[0]
+    repository, _, tag = name.rpartition(":")
+    return repository if repository and "/" not in tag else name
+
+
+def consumes_history_events(objects: list[Manifest], workload: Manifest) -> bool:
+    """Whether a workload runs history's Kafka consumers, read as HistorySettings reads it."""
+    consume = HistorySettings.model_fields["consume_events"].default
+    for container in pod_spec(workload)["containers"]:
+        if image_name(container["image"]).endswith("mocksy/history"):
+            value = environment(objects, container).get("MOCKSY_HISTORY_CONSUME_EVENTS")
+            if TypeAdapter(bool).validate_python(consume if value is None else value):
+                return True
+    return False
 
 
 @pytest.mark.slow
@@ -94,7 +132,7 @@ def test_every_pod_runs_unprivileged_as_a_non_root_user(
 def test_api_probes_use_the_services_health_endpoints(
     rendered: dict[str, list[Manifest]], overlay: str
 ) -> None:
-    for name in APPS:
+    for name in SERVICE_PODS:
         container = pod_spec(named(rendered[overlay], "Deployment", name))["containers"][0]
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -133,6 +171,46 @@ def test_every_api_scales_with_a_cpu_autoscaler(
         assert 1 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
         # The autoscaler owns the replica count; a manifest value would reset it on apply.
         assert "replicas" not in named(rendered[overlay], "Deployment", name)["spec"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_history_read_models_have_one_writer(
+    rendered: dict[str, list[Manifest]], overlay: str
+) -> None:
+    objects = rendered[overlay]
+    # FerretDB rewrites whole documents: two consumer processes could lose each other's updates.
+    writers = [
+        d["metadata"]["name"]
+        for d in of_kind(objects, *WORKLOADS)
+        if consumes_history_events(objects, d)
+    ]
+    assert writers == [PROJECTOR]
+    assert not consumes_history_events(objects, named(objects, "Deployment", "history"))
+    projector = named(objects, "Deployment", PROJECTOR)
+    assert projector["spec"]["replicas"] == 1
+    # A rolling update would run the new projector beside the old one.
+    assert projector["spec"]["strategy"] == {"type": "Recreate"}
+    assert not [
+        a
+        for a in of_kind(objects, "HorizontalPodAutoscaler", "ScaledObject")
+        if a["spec"]["scaleTargetRef"]["name"] == PROJECTOR
+    ]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_history_api_traffic_reaches_only_the_api(
+    rendered: dict[str, list[Manifest]], overlay: str
+) -> None:
+    objects = rendered[overlay]
+    projector = named(objects, "Deployment", PROJECTOR)["spec"]["template"]["metadata"]["labels"]
+    api = named(objects, "Deployment", "history")["spec"]["template"]["metadata"]["labels"]
+    for service in of_kind(objects, "Service"):
+        selector = service["spec"].get("selector") or {}
+        assert not (selector and all(projector.get(k) == v for k, v in selector.items())), (
+            f"Service {service['metadata']['name']} selects the projector"
+        )
+    history = named(objects, "Service", "history")["spec"]["selector"]
+    assert all(api.get(k) == v for k, v in history.items())
 
 
 def test_prod_scales_voice_workers_on_active_interviews_and_load(
@@ -313,6 +391,7 @@ def expected_common(api_ports: dict[str, int]) -> set[Flow]:
         flows.add(("ingress-controller", name, port, "TCP"))
         flows.add(("prometheus", name, port, "TCP"))
     flows.add(("prometheus", "voice-worker", 8081, "TCP"))
+    flows.add(("prometheus", PROJECTOR, 8005, "TCP"))
     return flows
 
 
@@ -333,8 +412,10 @@ def test_dev_network_policies_allow_exactly_the_designed_traffic(
     pods = [p.name for p in pods_of(rendered["dev"])]
     for pod in pods:
         expected |= {(pod, "kube-dns", 53, "UDP"), (pod, "kube-dns", 53, "TCP")}
-    for app in APPS:
-        expected |= {(app, "kafka", 9092, "TCP"), (app, "mongodb", 27017, "TCP")}
+    for app in SERVICE_PODS:
+        expected.add((app, "mongodb", 27017, "TCP"))
+    for app in KAFKA_CLIENTS:
+        expected.add((app, "kafka", 9092, "TCP"))
     for api in APIS:
         expected.add((api, "keycloak", 8080, "TCP"))
     expected.add(("ingress-controller", "keycloak", 8080, "TCP"))
@@ -354,13 +435,14 @@ def test_prod_network_policies_allow_exactly_the_designed_traffic(
 ) -> None:
     outside = [INGRESS, PROMETHEUS, DNS, INTERNET, *PLATFORM]
     expected = expected_common(API_PORTS)
-    for app in APPS:
+    for app in SERVICE_PODS:
         expected |= {
             (app, "kube-dns", 53, "UDP"),
             (app, "kube-dns", 53, "TCP"),
-            (app, "kafka", 9092, "TCP"),
             (app, "mongodb", 27017, "TCP"),
         }
+    for app in KAFKA_CLIENTS:
+        expected.add((app, "kafka", 9092, "TCP"))
     for api in APIS:
         expected |= {
             (api, "keycloak", 8080, "TCP"),
