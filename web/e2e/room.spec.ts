@@ -1,5 +1,6 @@
 import { type Page, expect, test } from "@playwright/test";
 import { artifacts } from "../playwright.config";
+import { PASSWORD, fillRegistration, register } from "./accounts";
 import { voiceSession } from "./sessions";
 
 // Long enough for greeting, questions, follow-ups and closing at the fake microphone's pace.
@@ -10,6 +11,9 @@ const FEEDBACK_MS = 10 * 60_000;
 const DROP_NOTICED_MS = 180_000;
 // How far an interviewer line may start before the latest one stored ahead of it.
 const OVERLAP_MS = 10_000;
+// A line may start in the moment between the candidate confirming the end and the interviewer
+// being told (the app's call to it, over LiveKit).
+const END_SLACK_MS = 1_000;
 
 let shot = 0;
 async function snap(page: Page, name: string): Promise<void> {
@@ -17,19 +21,11 @@ async function snap(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${artifacts}/room-${String(shot).padStart(2, "0")}-${name}.png`, fullPage: true });
 }
 
-const PASSWORD = "Correct-horse-battery-9";
-
 async function signUp(page: Page, who: string): Promise<void> {
   await page.goto("/");
   await page.getByRole("button", { name: "Create an account" }).click();
-  await page.locator("#username").waitFor();
-  await page.locator("#username").fill(who);
-  await page.locator("#email").fill(`${who}@example.com`);
-  await page.locator("#firstName").fill("Grace");
-  await page.locator("#lastName").fill("Hopper");
-  await page.locator("#password").fill(PASSWORD);
-  await page.locator("#password-confirm").fill(PASSWORD);
-  await page.locator("#kc-form-buttons [type=submit], form [type=submit]").first().click();
+  await fillRegistration(page, who, "Grace", "Hopper");
+  await register(page);
   await expect(page.getByText("Signed in as Grace Hopper")).toBeVisible();
 }
 
@@ -214,6 +210,7 @@ test("ending the interview early gives feedback on the questions answered", asyn
 
   await page.keyboard.press("Enter");
   await expect(page.getByRole("button", { name: "Yes, end it" })).toBeFocused();
+  const endedAt = Date.now();
   await page.keyboard.press("Enter");
 
   expect(await feedbackOf(page)).toBe(sessionId);
@@ -227,8 +224,17 @@ test("ending the interview early gives feedback on the questions answered", asyn
   const heard = new Set(underWay.toLowerCase().split(/\W+/).filter((w) => w.length > 3));
   const keptWords = (kept.at(-1)?.text ?? "").toLowerCase().split(/\W+/);
   expect(keptWords.filter((w) => heard.has(w)).length, `${underWay} / ${kept.at(-1)?.text}`).toBeGreaterThan(1);
-  // Nothing was said after it.
-  expect(session.turns.filter((t) => t.kind !== "backchannel").at(-1)?.speaker).toBe("candidate");
+  // Nothing was said after the end: no line stored starts after it was confirmed (the worker
+  // dates its turns from the session's start; the browser shares its clock). A line under way
+  // then is cut off where it was.
+  const startedAt = Date.parse(session.started_at ?? "");
+  const late = session.turns.filter((t) => startedAt + t.start_ms > endedAt + END_SLACK_MS);
+  expect(late, `${new Date(endedAt).toISOString()} ${JSON.stringify(session.turns)}`).toEqual([]);
+  // Usually the candidate was still in their answer's pause when they ended it, so their words
+  // are the last thing stored; the recognizer may have lost the answer's trailing "and then",
+  // though, and the interviewer taken the turn in that pause: then its line was cut off.
+  const lastLine = session.turns.filter((t) => t.kind !== "backchannel").at(-1);
+  if (lastLine?.speaker !== "candidate") console.log(`the interviewer had the turn at the end: "${lastLine?.text}"`);
   // Feedback on exactly the questions the transcript holds an answer to.
   const answered = new Set(session.turns.filter((t) => t.kind === "answer").map((t) => t.question_id));
   expect(answered.has(first ?? null)).toBe(true);

@@ -9,8 +9,14 @@ export interface StoredTurn {
   text: string;
 }
 
-/** The session as the voice API shows it to its candidate, with the app's own token. */
-export async function voiceSession(page: Page, sessionId: string): Promise<{ state: string; turns: StoredTurn[] }> {
+/**
+ * The session as the voice API shows it to its candidate, with the app's own token. Each turn's
+ * ``start_ms`` and ``end_ms`` count from ``started_at``.
+ */
+export async function voiceSession(
+  page: Page,
+  sessionId: string,
+): Promise<{ state: string; started_at: string | null; turns: StoredTurn[] }> {
   const token = await page.evaluate(() => JSON.parse(localStorage.getItem("mocksy.tokens") ?? "{}").accessToken);
   const response = await page.request.get(`/api/voice/sessions/${encodeURIComponent(sessionId)}`, {
     headers: { Authorization: `Bearer ${token}` },
