@@ -21,11 +21,10 @@ import sys
 import time
 
 import numpy as np
-from livekit import rtc
 from voice_rig import ONE_PART, THREE_PARTS, load_average, percentile
 
 from voice_agent.speech import PiperTTS
-from voice_agent.worker.candidate import SPEECH_RMS
+from voice_agent.worker.candidate import SPEECH_RMS, render
 
 # The browser tests' fake microphone answer (tests/integration), from the repository's root.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -43,13 +42,6 @@ def answers() -> list[str]:
     return [*parts, *ANSWER]
 
 
-async def render(voice: PiperTTS, text: str) -> np.ndarray:
-    audio = await voice.synthesize(text).collect()
-    resampler = rtc.AudioResampler(audio.sample_rate, RATE, num_channels=1)
-    frames = [*resampler.push(audio), *resampler.flush()]
-    return np.frombuffer(b"".join(bytes(f.data) for f in frames), dtype=np.int16)
-
-
 def pauses(pcm: np.ndarray) -> list[float]:
     """The silences between audible 10-ms frames, in seconds, at least ``MIN_PAUSE_S`` long."""
     frames = pcm[: len(pcm) // FRAME * FRAME].astype(np.float64).reshape(-1, FRAME)
@@ -62,7 +54,8 @@ async def main(transport_s: float, reply_s: float) -> int:
     voice = PiperTTS()
     started = time.perf_counter()
     texts = answers()
-    found = [gap for text in texts for gap in pauses(await render(voice, text))]
+    rendered = [np.frombuffer(await render(voice, text, RATE), dtype=np.int16) for text in texts]
+    found = [gap for pcm in rendered for gap in pauses(pcm)]
     if not found:
         print("no pauses found: nothing to report")
         return 1

@@ -1,5 +1,6 @@
 import { type Locator, type Page, expect, test } from "@playwright/test";
 import { artifacts } from "../playwright.config";
+import { fillRegistration, register } from "./accounts";
 import { backchannelCueSeen, countBackchannelCues, voiceSession } from "./sessions";
 
 // Long enough for greeting, questions, follow-ups and closing at the fake microphone's pace.
@@ -135,15 +136,9 @@ test("register, set up by chat, interview by voice, feedback, retake, progress",
 
   // Sign up on Keycloak's registration page; it returns to the app with a code (PKCE).
   await page.getByRole("button", { name: "Create an account" }).click();
-  await page.locator("#username").waitFor();
-  await page.locator("#username").fill(`e2e-${stamp}`);
-  await page.locator("#email").fill(`e2e-${stamp}@example.com`);
-  await page.locator("#firstName").fill("Ada");
-  await page.locator("#lastName").fill("Lovelace");
-  await page.locator("#password").fill("Correct-horse-battery-9");
-  await page.locator("#password-confirm").fill("Correct-horse-battery-9");
+  await fillRegistration(page, `e2e-${stamp}`, "Ada", "Lovelace");
   await snap(page, "register");
-  await page.locator("#kc-form-buttons [type=submit], form [type=submit]").first().click();
+  await register(page);
   await expect(page.getByRole("heading", { name: "Your interviews" })).toBeVisible();
   await expect(page.getByText("Signed in as Ada Lovelace")).toBeVisible();
   await snap(page, "interviews-empty");

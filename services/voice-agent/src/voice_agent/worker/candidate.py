@@ -148,9 +148,7 @@ class ScriptedCandidate:
         await self._send(text, await self._render(text))
 
     async def _render(self, text: str) -> bytes:
-        audio = await self.voice.synthesize(text).collect()
-        resampler = rtc.AudioResampler(audio.sample_rate, RATE, num_channels=1)
-        return b"".join(bytes(f.data) for f in [*resampler.push(audio), *resampler.flush()])
+        return await render(self.voice, text, RATE)
 
     async def _send(self, text: str, pcm: bytes) -> None:
         step = FRAME_SAMPLES * 2
@@ -236,6 +234,13 @@ class ScriptedCandidate:
         text, _ = await asyncio.to_thread(self.ear.transcribe, to_mono_16k(audio))
         assert started is not None
         return HeardLine(text, started, last_voice)
+
+
+async def render(voice: PiperTTS, text: str, rate: int) -> bytes:
+    """``text`` spoken by ``voice``, as mono 16-bit PCM at ``rate`` Hz."""
+    audio = await voice.synthesize(text).collect()
+    resampler = rtc.AudioResampler(audio.sample_rate, rate, num_channels=1)
+    return b"".join(bytes(f.data) for f in [*resampler.push(audio), *resampler.flush()])
 
 
 def _loud(frame: rtc.AudioFrame) -> bool:
