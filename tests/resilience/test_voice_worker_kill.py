@@ -123,8 +123,9 @@ class Drill:
     grace: Candidate
     workers: list[ServiceProcess]
 
-    def worker(self) -> ServiceProcess:
-        """A new worker process (not started), on ports of its own."""
+    def worker(self, **settings: str) -> ServiceProcess:
+        """A new worker process (not started), on ports of its own, with ``settings`` (more
+        environment variables) on top of the run's."""
         n = len(self.workers) + 1
         process = ServiceProcess(
             ("mocksy-voice", "worker", "start"),
@@ -132,6 +133,7 @@ class Drill:
                 **self.env,
                 "MOCKSY_VOICE_WORKER_HTTP_PORT": str(free_port()),
                 "MOCKSY_VOICE_WORKER_METRICS_PORT": str(free_port()),
+                **settings,
             },
             self.logs / f"worker-{n}.log",
         )
