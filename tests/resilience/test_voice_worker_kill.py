@@ -183,6 +183,8 @@ async def drill(servers: Servers, tmp_path: Path) -> AsyncIterator[Drill]:
         "MOCKSY_VOICE_HEARTBEAT_INTERVAL_S": str(HEARTBEAT_S),
         "MOCKSY_VOICE_WORKER_TIMEOUT_S": str(WORKER_TIMEOUT_S),
         "MOCKSY_VOICE_SWEEP_INTERVAL_S": "1",
+        # A candidate left in a room without an interviewer gets one dispatched again soon.
+        "MOCKSY_VOICE_REDISPATCH_AFTER_S": "3",
         "MOCKSY_VOICE_DRAIN_TIMEOUT_S": "5",
         "PYTHONUNBUFFERED": "1",
     }

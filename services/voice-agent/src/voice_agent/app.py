@@ -47,6 +47,7 @@ def sweep_policy(settings: VoiceAgentSettings) -> SweepPolicy:
         grace_period=timedelta(seconds=settings.grace_period_s),
         worker_timeout=timedelta(seconds=settings.worker_timeout_s),
         start_timeout=timedelta(seconds=settings.start_timeout_s),
+        redispatch_after=timedelta(seconds=settings.redispatch_after_s),
     )
 
 

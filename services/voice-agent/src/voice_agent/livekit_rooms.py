@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
 import aiohttp
@@ -20,6 +20,9 @@ ROOM_PREFIX: Final = "mocksy-"
 # Only what a voice interview needs: the candidate's microphone, and data messages (captions,
 # "I'm ready"); no camera, no screen share.
 CANDIDATE_SOURCES: Final = ("microphone",)
+# A worker's job joins its room within seconds of starting; one started longer ago than this
+# and not in the room is over (LiveKit still lists it as running) or not coming.
+JOB_JOINS_WITHIN: Final = timedelta(seconds=20)
 
 
 def room_name(session_id: str) -> str:
@@ -88,6 +91,11 @@ class Rooms(Protocol):
 
     async def candidate_present(self, room: str) -> bool:
         """Whether a participant other than an agent is in ``room``."""
+        ...
+
+    async def redispatch_if_stranded(self, room: str, session_id: str) -> bool:
+        """Dispatch the interviewer again if the candidate is in ``room`` and no interviewer is
+        in it or on its way (no job of any dispatch pending or running). True when it did."""
         ...
 
     async def close_room(self, room: str) -> None:
@@ -170,6 +178,34 @@ class LiveKitRooms:
             participants = await self._participants(room)
         return any(p.kind != api.ParticipantInfo.Kind.AGENT for p in participants)
 
+    async def redispatch_if_stranded(self, room: str, session_id: str) -> bool:
+        """Dispatch the interviewer again if the candidate is in ``room`` and no interviewer is
+        in it or on its way. LiveKit keeps a dispatch no worker could take (all full) with no
+        job, and never offers it again; a job started less than ``JOB_JOINS_WITHIN`` ago is an
+        interviewer starting up, so waiting is right. (LiveKit goes on listing a job as running
+        after its agent has left, so the status alone cannot tell.)"""
+        started_since = datetime.now(UTC) - JOB_JOINS_WITHIN
+        async with _translate_errors(f"checking on the candidate in {room}"):
+            listed = await self._api.room.list_rooms(api.ListRoomsRequest(names=[room]))
+            if not listed.rooms:
+                return False
+            participants = await self._participants(room)
+            if any(p.kind == api.ParticipantInfo.Kind.AGENT for p in participants) or not any(
+                p.kind != api.ParticipantInfo.Kind.AGENT for p in participants
+            ):
+                return False
+            dispatches = await self._api.agent_dispatch.list_dispatch(room_name=room)
+            if any(
+                job.state.status in (api.JobStatus.JS_PENDING, api.JobStatus.JS_RUNNING)
+                and _nanoseconds(max(job.state.started_at, job.state.updated_at)) > started_since
+                for dispatch in dispatches
+                if dispatch.agent_name == self.agent_name
+                for job in dispatch.state.jobs
+            ):
+                return False
+            await self._dispatch(room, session_id)
+            return True
+
     async def close_room(self, room: str) -> None:
         """Delete ``room`` (best effort: a room that is gone already is fine)."""
         try:
@@ -234,6 +270,11 @@ class LiveKitRooms:
     async def _participants(self, room: str) -> list[api.ParticipantInfo]:
         response = await self._api.room.list_participants(api.ListParticipantsRequest(room=room))
         return list(response.participants)
+
+
+def _nanoseconds(since_epoch: int) -> datetime:
+    """A LiveKit timestamp (nanoseconds since the epoch) as an aware datetime."""
+    return datetime.fromtimestamp(since_epoch / 1e9, UTC)
 
 
 @asynccontextmanager

@@ -34,6 +34,12 @@ class VoiceAgentMetrics(ServiceMetrics):
             "Active sessions marked interrupted because their worker stopped heartbeating.",
             registry=self.registry,
         )
+        self.interviewers_redispatched = Counter(
+            self.name("interviewers_redispatched_total"),
+            "Interviewers dispatched again by the sweeper to a candidate left waiting in a room "
+            "without one (LiveKit dropped the dispatch: no worker could take it then).",
+            registry=self.registry,
+        )
         # Counted in MongoDB by the sweeper, so every API replica reports the same cluster-wide
         # figure: aggregate with max(), not sum().
         self.active_sessions = Gauge(

@@ -214,9 +214,12 @@ class SweepPolicy:
     grace_period: timedelta = timedelta(seconds=120)
     worker_timeout: timedelta = timedelta(seconds=30)
     start_timeout: timedelta = timedelta(minutes=20)
+    # A candidate in the room with no interviewer, nor one starting, this long after its
+    # dispatch gets another.
+    redispatch_after: timedelta = timedelta(seconds=15)
 
     def __post_init__(self) -> None:
-        for name in ("grace_period", "worker_timeout", "start_timeout"):
+        for name in ("grace_period", "worker_timeout", "start_timeout", "redispatch_after"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")
 
@@ -228,6 +231,7 @@ class SweepReport:
     interrupted: tuple[str, ...] = ()
     ended_early: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
+    redispatched: tuple[str, ...] = ()
 
 
 class SessionSweeper:
@@ -236,7 +240,12 @@ class SessionSweeper:
     - active, worker silent for ``worker_timeout`` → interrupted (transcript kept; the
       candidate can resume on another worker, and LiveKit restarts a crashed job on its own);
     - interrupted for longer than ``grace_period`` → finished as ``ended_early``;
-    - created and never picked up by a worker within ``start_timeout`` → finished as ``failed``.
+    - created and never picked up by a worker within ``start_timeout`` → finished as ``failed``;
+    - created or interrupted (a resume), the candidate waiting in the room, no interviewer
+      there and none starting ``redispatch_after`` after the dispatch → the interviewer
+      dispatched again. LiveKit drops a dispatch that no worker can take at that moment (all
+      full, or one still telling LiveKit it has room again), and nothing else would ever send
+      the interviewer. Tried again every ``redispatch_after`` while the candidate waits.
 
     Every transition is a conditional write, so several API replicas may sweep at once.
     """
@@ -255,6 +264,8 @@ class SessionSweeper:
         self.policy = policy
         self._metrics = metrics
         self._clock = clock
+        # When this sweeper last dispatched an interviewer again, by session.
+        self._redispatched_at: dict[str, datetime] = {}
 
     async def sweep_once(self) -> SweepReport:
         """One pass over the live sessions."""
@@ -276,9 +287,10 @@ class SessionSweeper:
             "interrupted", self.policy.grace_period, "ended_early", now
         )
         failed = await self._finish_idle("created", self.policy.start_timeout, "failed", now)
+        redispatched = await self._redispatch(now)
         if self._metrics is not None:
             self._metrics.observe_live(await self._sessions.count_by_state())
-        return SweepReport(tuple(interrupted), ended_early, failed)
+        return SweepReport(tuple(interrupted), ended_early, failed, redispatched)
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
         """Sweep every ``interval`` seconds until ``stop`` is set; a failed pass is logged."""
@@ -289,6 +301,44 @@ class SessionSweeper:
                 logger.warning("session sweep failed, retrying in %.0fs: %r", interval, error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    async def _redispatch(self, now: datetime) -> tuple[str, ...]:
+        """Dispatch the interviewer again to candidates waiting in a room without one."""
+        if self._rooms is None:
+            return ()
+        since = now - self.policy.redispatch_after
+        # Dispatched long enough ago to try again (or to be done with).
+        for session_id, at in list(self._redispatched_at.items()):
+            if at <= since:
+                del self._redispatched_at[session_id]
+        waiting = [
+            *await self._sessions.idle("created", since),
+            *await self._sessions.idle("interrupted", since),
+        ]
+        redispatched = []
+        for record in waiting:
+            if record.session_id in self._redispatched_at:
+                continue
+            try:
+                if not await self._rooms.redispatch_if_stranded(record.room, record.session_id):
+                    continue
+            except RoomsUnavailable as error:
+                logger.warning(
+                    "could not check on a waiting candidate: %s",
+                    error,
+                    extra={"session_id": record.session_id},
+                )
+                continue
+            self._redispatched_at[record.session_id] = now
+            redispatched.append(record.session_id)
+            logger.warning(
+                "no interviewer in the room %s after its dispatch; dispatched it again",
+                self.policy.redispatch_after,
+                extra={"session_id": record.session_id},
+            )
+            if self._metrics is not None:
+                self._metrics.interviewers_redispatched.inc()
+        return tuple(redispatched)
 
     async def _finish_idle(
         self, state: SessionState, limit: timedelta, outcome: Outcome, now: datetime

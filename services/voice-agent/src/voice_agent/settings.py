@@ -74,6 +74,13 @@ class VoiceAgentSettings(BaseServiceSettings):
         gt=0,
         description="A session no worker ever picked up fails after this long.",
     )
+    redispatch_after_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="A candidate waiting in the room with no interviewer (nor one starting) "
+        "this long after it was dispatched gets it dispatched again: LiveKit drops a dispatch "
+        "no worker can take at that moment.",
+    )
     sweep_interval_s: float = Field(
         default=5.0,
         ge=0,

@@ -42,7 +42,8 @@ class FakeRooms:
     """LiveKit as far as the sessions service sees it: rooms, dispatches, who is in a room.
 
     Set ``reachable = False`` to simulate the server being down; put room names in
-    ``agents_in`` / ``candidates_in`` to say who has joined.
+    ``agents_in`` / ``candidates_in`` to say who has joined, and in ``jobs_starting`` to say an
+    interviewer's job was taken by a worker but has not joined yet.
     """
 
     token_ttl: timedelta = timedelta(minutes=15)
@@ -52,6 +53,7 @@ class FakeRooms:
     closed: list[str] = field(default_factory=list)
     agents_in: set[str] = field(default_factory=set)
     candidates_in: set[str] = field(default_factory=set)
+    jobs_starting: set[str] = field(default_factory=set)
     tokens: list[tuple[str, str]] = field(default_factory=list)
     removed_agents: list[str] = field(default_factory=list)
 
@@ -79,6 +81,14 @@ class FakeRooms:
         """Whether the candidate is in the room."""
         self._check()
         return room in self.candidates_in
+
+    async def redispatch_if_stranded(self, room: str, session_id: str) -> bool:
+        """Dispatch again if the candidate is in the room with no interviewer, nor one starting."""
+        self._check()
+        if room not in self.candidates_in or room in self.agents_in | self.jobs_starting:
+            return False
+        self.dispatches.append(Dispatch(room, session_id))
+        return True
 
     async def close_room(self, room: str) -> None:
         """Delete the room."""

@@ -376,6 +376,96 @@ async def test_a_session_no_worker_ever_took_fails(
     assert sample(metrics, "sessions_ended_total", outcome="failed") == 1
 
 
+async def test_a_candidate_left_waiting_without_an_interviewer_gets_it_dispatched_again(
+    service: SessionService,
+    sweeper: SessionSweeper,
+    rooms: FakeRooms,
+    interview: Interview,
+    clock: ManualClock,
+    metrics: VoiceAgentMetrics,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    # LiveKit dropped the dispatch (no worker had room): the candidate joins an empty room.
+    rooms.candidates_in.add(grant.room)
+    once = [Dispatch(grant.room, grant.session_id)]
+
+    clock.advance(seconds=14)
+    assert (await sweeper.sweep_once()).redispatched == ()
+    clock.advance(seconds=2)
+    assert (await sweeper.sweep_once()).redispatched == (grant.session_id,)
+    assert rooms.dispatches == once * 2
+    assert sample(metrics, "interviewers_redispatched_total") == 1
+    # Given time to arrive before the next try...
+    clock.advance(seconds=5)
+    assert (await sweeper.sweep_once()).redispatched == ()
+    clock.advance(seconds=11)
+    assert (await sweeper.sweep_once()).redispatched == (grant.session_id,)
+    assert rooms.dispatches == once * 3
+    # ...and none once it is there.
+    rooms.agents_in.add(grant.room)
+    clock.advance(seconds=16)
+    assert (await sweeper.sweep_once()).redispatched == ()
+    assert rooms.dispatches == once * 3
+
+
+async def test_an_interviewer_still_starting_up_is_not_dispatched_twice(
+    service: SessionService,
+    sweeper: SessionSweeper,
+    rooms: FakeRooms,
+    interview: Interview,
+    clock: ManualClock,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    rooms.candidates_in.add(grant.room)
+    rooms.jobs_starting.add(grant.room)  # a worker took the job; its process is slow to join
+
+    clock.advance(seconds=60)
+    assert (await sweeper.sweep_once()).redispatched == ()
+    assert len(rooms.dispatches) == 1
+
+
+async def test_a_resume_no_worker_took_is_dispatched_again_while_the_candidate_waits(
+    taken: str,
+    service: SessionService,
+    sessions: MongoSessionStore,
+    sweeper: SessionSweeper,
+    rooms: FakeRooms,
+    clock: ManualClock,
+) -> None:
+    await sessions.set_state(taken, "interrupted", at=clock())
+    clock.advance(seconds=60)
+    grant = await service.resume(ADA, taken)
+    dispatched = len(rooms.dispatches)
+
+    # Interrupted sessions whose candidate is away are left to their grace period.
+    clock.advance(seconds=16)
+    assert (await sweeper.sweep_once()).redispatched == ()
+    rooms.candidates_in.add(grant.room)
+    report = await sweeper.sweep_once()
+    assert report.redispatched == (taken,)
+    assert report.ended_early == ()
+    assert rooms.dispatches[dispatched:] == [Dispatch(grant.room, taken)]
+
+
+async def test_livekit_down_while_checking_on_a_waiting_candidate_is_tried_again_later(
+    service: SessionService,
+    sweeper: SessionSweeper,
+    rooms: FakeRooms,
+    interview: Interview,
+    clock: ManualClock,
+) -> None:
+    grant = await service.start(ADA, interview.id)
+    rooms.candidates_in.add(grant.room)
+    clock.advance(seconds=16)
+    rooms.reachable = False
+
+    assert (await sweeper.sweep_once()).redispatched == ()
+
+    rooms.reachable = True
+    clock.advance(seconds=5)
+    assert (await sweeper.sweep_once()).redispatched == (grant.session_id,)
+
+
 async def test_two_sweepers_at_once_announce_an_ended_session_once(
     taken: str,
     sessions: MongoSessionStore,
@@ -395,3 +485,5 @@ async def test_two_sweepers_at_once_announce_an_ended_session_once(
 def test_the_sweep_policy_refuses_non_positive_limits() -> None:
     with pytest.raises(ValueError, match="grace_period must be positive"):
         SweepPolicy(grace_period=timedelta(0))
+    with pytest.raises(ValueError, match="redispatch_after must be positive"):
+        SweepPolicy(redispatch_after=timedelta(seconds=-1))

@@ -1,11 +1,17 @@
-"""A candidate who vanishes mid-interview (their process SIGKILLed: no goodbye reaches LiveKit)
-and never comes back: the interviewer waits ``candidate_away_s`` in the room for them to rejoin,
-then leaves; the session is ``interrupted`` with its transcript intact, the worker's slot is
-free again, and a resume later is taken by that same worker.
+"""A voice worker's slots, on the real stack: freed when a candidate vanishes, and waited for
+when every one is taken.
+
+- A candidate who vanishes mid-interview (their process SIGKILLed: no goodbye reaches LiveKit)
+  and does not come back: the interviewer waits ``candidate_away_s`` in the room for them to
+  rejoin, then leaves; the session is ``interrupted`` with its transcript intact, the worker's
+  slot is free again, and the resume is taken by that same one-slot worker.
+- A candidate who starts an interview while the only worker is full: LiveKit drops the
+  dispatch, the candidate waits in an empty room, and the sessions API's sweeper dispatches the
+  interviewer again until the worker has a free slot and takes it.
 
 Same harness as the worker kill drill (its ``drill`` fixture: the sessions API and a real
 ``mocksy-voice worker start`` as subprocesses on the real LiveKit, Kafka, Keycloak and
-MongoDB-compatible server, with names of their own), with a short away time and one slot.
+MongoDB-compatible server, with names of their own; ``redispatch_after_s`` 3 s), with one slot.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from livekit import api, rtc
 
 from common.events import Interview
 from tests.integration.voice_questions import QUESTIONS
-from tests.resilience.faults import eventually
+from tests.resilience.faults import ServiceProcess, eventually
 from tests.resilience.test_voice_worker_kill import (  # noqa: F401  (fixtures used by name)
     Drill,
     announce,
@@ -64,26 +70,27 @@ async def interviews_held(metrics_port: str) -> float:
     return 0.0
 
 
-def available_again(log: str) -> bool:
-    """Whether livekit-agents' last word on the worker's capacity in ``log`` is "available"."""
-    full = log.rfind(FULL)
-    return full >= 0 and log.rfind(AVAILABLE) > full
+def capacity(log: str) -> str | None:
+    """livekit-agents' last word on the worker's capacity in ``log``: "full", "available" or
+    None (nothing said yet)."""
+    full, available = log.rfind(FULL), log.rfind(AVAILABLE)
+    if full < 0 and available < 0:
+        return None
+    return "full" if full > available else "available"
 
 
-async def test_an_interviewer_waits_for_a_vanished_candidate_then_frees_its_slot(
-    drill: Drill,  # noqa: F811
-) -> None:
-    drill.api.start()
-    worker = drill.worker(
-        MOCKSY_VOICE_CANDIDATE_AWAY_S=str(AWAY_S),
-        # One slot: the resume below is only taken if the vanished candidate's was freed.
-        MOCKSY_VOICE_MAX_SESSIONS="1",
+def livekit_api(drill: Drill) -> api.LiveKitAPI:  # noqa: F811
+    return api.LiveKitAPI(
+        drill.servers.livekit_url.replace("ws", "http", 1),
+        drill.servers.livekit_api_key,
+        drill.servers.livekit_api_secret,
     )
-    worker.start()
-    await ready(drill, drill.api)
-    await ready(drill, worker)
+
+
+async def announced_interview(drill: Drill, name: str) -> Interview:  # noqa: F811
+    """A new interview of QUESTIONS for the drill's candidate, known to the sessions API."""
     interview = Interview(
-        id=f"away-iv-{drill.run}",
+        id=f"{name}-{drill.run}",
         user_id=drill.grace.user_id,
         created_at=datetime.now(UTC).replace(microsecond=0),
         source="api",
@@ -94,13 +101,33 @@ async def test_an_interviewer_waits_for_a_vanished_candidate_then_frees_its_slot
         questions=QUESTIONS,
     )
     await announce(drill, interview)
+    return interview
+
+
+async def one_slot_worker(drill: Drill, **settings: str) -> ServiceProcess:  # noqa: F811
+    """The sessions API and one worker with one slot, both ready."""
+    drill.api.start()
+    worker = drill.worker(MOCKSY_VOICE_MAX_SESSIONS="1", **settings)
+    worker.start()
+    await ready(drill, drill.api)
+    await ready(drill, worker)
+    return worker
+
+
+async def state_of(drill: Drill, session_id: str) -> str | None:  # noqa: F811
+    record = await drill.sessions.get(session_id)
+    return None if record is None else record.state
+
+
+async def test_an_interviewer_waits_for_a_vanished_candidate_then_frees_its_slot(
+    drill: Drill,  # noqa: F811
+) -> None:
+    # One slot: the resume below is only taken if the vanished candidate's was freed.
+    worker = await one_slot_worker(drill, MOCKSY_VOICE_CANDIDATE_AWAY_S=str(AWAY_S))
+    interview = await announced_interview(drill, "away")
     joined = await start_session(drill, interview)
     session_id, room = joined["session_id"], joined["room"]
-    livekit = api.LiveKitAPI(
-        drill.servers.livekit_url.replace("ws", "http", 1),
-        drill.servers.livekit_api_key,
-        drill.servers.livekit_api_secret,
-    )
+    livekit = livekit_api(drill)
     candidate = await asyncio.create_subprocess_exec(
         sys.executable,
         str(CANDIDATE),
@@ -166,18 +193,14 @@ async def test_an_interviewer_waits_for_a_vanished_candidate_then_frees_its_slot
         await eventually(slot_free, within=30, what="the worker's interview count back to 0")
         assert worker.process is not None
         assert worker.process.poll() is None, "the worker itself goes on"
-        # ...and tells LiveKit it takes interviews again (a dispatch before that is dropped).
-        await eventually(
-            lambda: available_again(worker.log.read_text(errors="replace")),
-            within=30,
-            what="the worker available again",
-        )
     finally:
         if candidate.returncode is None:
             candidate.kill()
             await candidate.wait()
 
-    # The candidate comes back later: the same worker (one slot) takes the resumed session.
+    # The candidate comes back: the same worker (one slot) takes the resumed session. (Should
+    # the resume reach LiveKit before the worker has told it of its free slot, the dispatch is
+    # dropped and the sweeper sends another.)
     async with httpx.AsyncClient(base_url=drill.api_url, timeout=30) as http:
         resumed = await http.post(f"/sessions/{session_id}/resume", headers=drill.grace.headers)
     assert resumed.status_code == 200, resumed.text
@@ -186,8 +209,7 @@ async def test_an_interviewer_waits_for_a_vanished_candidate_then_frees_its_slot
     try:
 
         async def active_again() -> bool:
-            record = await drill.sessions.get(session_id)
-            return record is not None and record.state == "active"
+            return await state_of(drill, session_id) == "active"
 
         await eventually(active_again, within=120, what="the resumed session taken")
         assert api.ParticipantInfo.Kind.AGENT in (await participants(livekit, room)).values()
@@ -201,4 +223,64 @@ async def test_an_interviewer_waits_for_a_vanished_candidate_then_frees_its_slot
         f"vanished candidate: LiveKit noticed {gone_at - killed_at:.1f} s after the kill; the "
         f"interviewer left {waited_s:.1f} s after that (away time {AWAY_S:.0f} s); the same "
         f"worker took the resume"
+    )
+
+
+async def test_a_candidate_who_starts_while_every_worker_is_full_gets_the_next_free_one(
+    drill: Drill,  # noqa: F811
+) -> None:
+    worker = await one_slot_worker(drill)
+    first_interview = await announced_interview(drill, "full-a")
+    second_interview = await announced_interview(drill, "full-b")
+    livekit = livekit_api(drill)
+    first, second = rtc.Room(), rtc.Room()
+    try:
+        # The first interview takes the worker's only slot.
+        a = await start_session(drill, first_interview)
+        await first.connect(a["livekit_url"], a["token"])
+
+        async def first_taken() -> bool:
+            log = worker.log.read_text(errors="replace")
+            return await state_of(drill, a["session_id"]) == "active" and capacity(log) == "full"
+
+        await eventually(first_taken, within=120, what="the first session taken, the worker full")
+
+        # The second is dispatched to nobody: LiveKit drops it, and the sweeper's tries too.
+        b = await start_session(drill, second_interview)
+        await second.connect(b["livekit_url"], b["token"])
+        waiting_from = time.monotonic()
+        await asyncio.sleep(10)  # over three of the sweeper's tries
+        assert await state_of(drill, b["session_id"]) == "created"
+        assert list((await participants(livekit, b["room"])).values()) == [
+            api.ParticipantInfo.Kind.STANDARD
+        ]
+
+        # The first candidate leaves: the slot frees and the waiting candidate gets it.
+        await first.disconnect()
+        freed_at = time.monotonic()
+
+        async def second_taken() -> bool:
+            return await state_of(drill, b["session_id"]) == "active"
+
+        await eventually(second_taken, within=60, what="the waiting session taken")
+        arrived_s = time.monotonic() - freed_at
+        assert api.ParticipantInfo.Kind.AGENT in (await participants(livekit, b["room"])).values()
+        assert await state_of(drill, a["session_id"]) == "interrupted"
+        async with httpx.AsyncClient(base_url=drill.api_url, timeout=30) as http:
+            metrics = (await http.get("/metrics")).text
+        tries = [
+            float(line.split()[-1])
+            for line in metrics.splitlines()
+            if line.startswith("mocksy_voice_agent_interviewers_redispatched_total")
+        ]
+        assert tries
+        assert tries[0] >= 1
+    finally:
+        await first.disconnect()
+        await second.disconnect()
+        await livekit.aclose()
+    print(
+        f"workers full: the second candidate waited {time.monotonic() - waiting_from:.1f} s in "
+        f"an empty room; the interviewer arrived {arrived_s:.1f} s after the slot freed, "
+        f"after {tries[0]:.0f} dispatch(es) again"
     )
