@@ -251,6 +251,23 @@ async def announce(drill: Drill, interview: Interview) -> None:
         )
 
 
+async def announced_interview(drill: Drill, name: str) -> Interview:
+    """A new interview of QUESTIONS for the drill's candidate, announced on the run's topic."""
+    interview = Interview(
+        id=f"{name}-{drill.run}",
+        user_id=drill.grace.user_id,
+        created_at=datetime.now(UTC).replace(microsecond=0),
+        source="api",
+        role="backend",
+        interview_type="technical",
+        level="mid",
+        tech_stack=["python"],
+        questions=QUESTIONS,
+    )
+    await announce(drill, interview)
+    return interview
+
+
 async def start_session(drill: Drill, interview: Interview) -> dict[str, str]:
     """POST /interviews/{id}/sessions, once the API's copy of the interview has arrived."""
     answer: httpx.Response | None = None
@@ -322,18 +339,7 @@ async def test_a_worker_killed_mid_interview_leaves_a_resumable_session_finished
     await ready(drill, first_worker)
     ear = await ear_ready
 
-    interview = Interview(
-        id=f"kill-iv-{drill.run}",
-        user_id=drill.grace.user_id,
-        created_at=datetime.now(UTC).replace(microsecond=0),
-        source="api",
-        role="backend",
-        interview_type="technical",
-        level="mid",
-        tech_stack=["python"],
-        questions=QUESTIONS,
-    )
-    await announce(drill, interview)
+    interview = await announced_interview(drill, "kill-iv")
     joined = await start_session(drill, interview)
     session_id = joined["session_id"]
 

@@ -19,19 +19,16 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from livekit import api, rtc
 
-from common.events import Interview
-from tests.integration.voice_questions import QUESTIONS
 from tests.resilience.faults import ServiceProcess, eventually
 from tests.resilience.test_voice_worker_kill import (  # noqa: F401  (fixtures used by name)
     Drill,
-    announce,
+    announced_interview,
     drill,
     ready,
     start_session,
@@ -85,23 +82,6 @@ def livekit_api(drill: Drill) -> api.LiveKitAPI:  # noqa: F811
         drill.servers.livekit_api_key,
         drill.servers.livekit_api_secret,
     )
-
-
-async def announced_interview(drill: Drill, name: str) -> Interview:  # noqa: F811
-    """A new interview of QUESTIONS for the drill's candidate, known to the sessions API."""
-    interview = Interview(
-        id=f"{name}-{drill.run}",
-        user_id=drill.grace.user_id,
-        created_at=datetime.now(UTC).replace(microsecond=0),
-        source="api",
-        role="backend",
-        interview_type="technical",
-        level="mid",
-        tech_stack=["python"],
-        questions=QUESTIONS,
-    )
-    await announce(drill, interview)
-    return interview
 
 
 async def one_slot_worker(drill: Drill, **settings: str) -> ServiceProcess:  # noqa: F811

@@ -95,7 +95,8 @@ class Rooms(Protocol):
 
     async def redispatch_if_stranded(self, room: str, session_id: str) -> bool:
         """Dispatch the interviewer again if the candidate is in ``room`` and no interviewer is
-        in it or on its way (no job of any dispatch pending or running). True when it did."""
+        in it or on its way (no job of its dispatches started within ``JOB_JOINS_WITHIN``).
+        True when it did."""
         ...
 
     async def close_room(self, room: str) -> None:

@@ -15,6 +15,7 @@ from voice_agent.repository import MongoInterviewStore, MongoSessionStore, Sessi
 from voice_agent.service import (
     InterviewNotFound,
     SessionEnded,
+    SessionGrant,
     SessionService,
     SessionSweeper,
     SweepPolicy,
@@ -95,6 +96,14 @@ async def taken(
     grant = await service.start(ADA, interview.id)
     await sessions.activate(grant.session_id, "worker-a", clock())
     return grant.session_id
+
+
+@pytest.fixture
+async def waiting(service: SessionService, rooms: FakeRooms, interview: Interview) -> SessionGrant:
+    """A session Ada started whose dispatch LiveKit dropped: she is alone in its room."""
+    grant = await service.start(ADA, interview.id)
+    rooms.candidates_in.add(grant.room)
+    return grant
 
 
 def completed_events(sessions: MongoSessionStore) -> list[SessionCompleted]:
@@ -377,16 +386,13 @@ async def test_a_session_no_worker_ever_took_fails(
 
 
 async def test_a_candidate_left_waiting_without_an_interviewer_gets_it_dispatched_again(
-    service: SessionService,
+    waiting: SessionGrant,
     sweeper: SessionSweeper,
     rooms: FakeRooms,
-    interview: Interview,
     clock: ManualClock,
     metrics: VoiceAgentMetrics,
 ) -> None:
-    grant = await service.start(ADA, interview.id)
-    # LiveKit dropped the dispatch (no worker had room): the candidate joins an empty room.
-    rooms.candidates_in.add(grant.room)
+    grant = waiting
     once = [Dispatch(grant.room, grant.session_id)]
 
     clock.advance(seconds=14)
@@ -409,15 +415,9 @@ async def test_a_candidate_left_waiting_without_an_interviewer_gets_it_dispatche
 
 
 async def test_an_interviewer_still_starting_up_is_not_dispatched_twice(
-    service: SessionService,
-    sweeper: SessionSweeper,
-    rooms: FakeRooms,
-    interview: Interview,
-    clock: ManualClock,
+    waiting: SessionGrant, sweeper: SessionSweeper, rooms: FakeRooms, clock: ManualClock
 ) -> None:
-    grant = await service.start(ADA, interview.id)
-    rooms.candidates_in.add(grant.room)
-    rooms.jobs_starting.add(grant.room)  # a worker took the job; its process is slow to join
+    rooms.jobs_starting.add(waiting.room)  # a worker took the job; its process is slow to join
 
     clock.advance(seconds=60)
     assert (await sweeper.sweep_once()).redispatched == ()
@@ -448,14 +448,8 @@ async def test_a_resume_no_worker_took_is_dispatched_again_while_the_candidate_w
 
 
 async def test_livekit_down_while_checking_on_a_waiting_candidate_is_tried_again_later(
-    service: SessionService,
-    sweeper: SessionSweeper,
-    rooms: FakeRooms,
-    interview: Interview,
-    clock: ManualClock,
+    waiting: SessionGrant, sweeper: SessionSweeper, rooms: FakeRooms, clock: ManualClock
 ) -> None:
-    grant = await service.start(ADA, interview.id)
-    rooms.candidates_in.add(grant.room)
     clock.advance(seconds=16)
     rooms.reachable = False
 
@@ -463,7 +457,7 @@ async def test_livekit_down_while_checking_on_a_waiting_candidate_is_tried_again
 
     rooms.reachable = True
     clock.advance(seconds=5)
-    assert (await sweeper.sweep_once()).redispatched == (grant.session_id,)
+    assert (await sweeper.sweep_once()).redispatched == (waiting.session_id,)
 
 
 async def test_two_sweepers_at_once_announce_an_ended_session_once(
