@@ -89,10 +89,6 @@ class Rooms(Protocol):
         dispatched. True when a new dispatch was made."""
         ...
 
-    async def candidate_present(self, room: str) -> bool:
-        """Whether a participant other than an agent is in ``room``."""
-        ...
-
     async def redispatch_if_stranded(self, room: str, session_id: str) -> bool:
         """Dispatch the interviewer again if the candidate is in ``room`` and no interviewer is
         in it or on its way (no job of its dispatches started within ``JOB_JOINS_WITHIN``).
@@ -169,15 +165,6 @@ class LiveKitRooms:
                 await self._remove(room, agent.identity, session_id)
             await self._dispatch(room, session_id)
             return True
-
-    async def candidate_present(self, room: str) -> bool:
-        """Whether a participant other than an agent is in ``room`` (False if no room)."""
-        async with _translate_errors(f"listing participants of {room}"):
-            listed = await self._api.room.list_rooms(api.ListRoomsRequest(names=[room]))
-            if not listed.rooms:
-                return False
-            participants = await self._participants(room)
-        return any(p.kind != api.ParticipantInfo.Kind.AGENT for p in participants)
 
     async def redispatch_if_stranded(self, room: str, session_id: str) -> bool:
         """Dispatch the interviewer again if the candidate is in ``room`` and no interviewer is

@@ -77,11 +77,6 @@ class FakeRooms:
         self.dispatches.append(Dispatch(room, session_id))
         return True
 
-    async def candidate_present(self, room: str) -> bool:
-        """Whether the candidate is in the room."""
-        self._check()
-        return room in self.candidates_in
-
     async def redispatch_if_stranded(self, room: str, session_id: str) -> bool:
         """Dispatch again if the candidate is in the room with no interviewer, nor one starting."""
         self._check()

@@ -127,7 +127,7 @@ class ScriptedCandidate:
                     return
                 parts = [answer] if isinstance(answer, str) else list(answer)
                 # Rendered before the first word: a pause must not grow while Piper works.
-                rendered = [await self._render(part) for part in parts]
+                rendered = [await render(self.voice, part, RATE) for part in parts]
                 for n, (part, pcm) in enumerate(zip(parts, rendered, strict=True)):
                     if n:
                         await asyncio.sleep(self.pause_s)
@@ -145,10 +145,7 @@ class ScriptedCandidate:
 
     async def say(self, text: str) -> None:
         """Speak ``text`` into the microphone and wait until it has been sent."""
-        await self._send(text, await self._render(text))
-
-    async def _render(self, text: str) -> bytes:
-        return await render(self.voice, text, RATE)
+        await self._send(text, await render(self.voice, text, RATE))
 
     async def _send(self, text: str, pcm: bytes) -> None:
         step = FRAME_SAMPLES * 2
